@@ -1,0 +1,69 @@
+"""The console channel: talk to the bot in a terminal; buttons become numbered lists."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.channels.markup import render_plain
+from handlers.core import Core
+from handlers.events import Attachment, Incoming
+
+CHANNEL = "console"
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        user_id: str | None = None,
+        display_name: str | None = None,
+        language_code: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.core = core
+        self.user_id = user_id or getpass.getuser()
+        self.display_name = display_name or self.user_id
+        self.language_code = language_code
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    def incoming(self, text: str | None = None, attachment: Attachment | None = None) -> Incoming:
+        return Incoming(
+            channel=CHANNEL,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            sent_at=self.clock(),
+            text=text,
+            attachment=attachment,
+            display_name=self.display_name,
+            language_code=self.language_code,
+        )
+
+    async def send(self, text: str | None = None, attachment: Attachment | None = None) -> str:
+        """What the user sees after typing ``text``: every reply, as the terminal shows it."""
+        outcome = await self.core.handle(self.incoming(text, attachment))
+        shown = [render_plain(r) for r in outcome.replies]
+        if outcome.notice and not shown:
+            shown.append(outcome.notice)
+        return "\n\n".join(shown)
+
+    async def repl(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, greeting: str = "") -> None:
+        loop = asyncio.get_running_loop()
+        if greeting:
+            stdout.write(greeting + "\n")
+        stdout.write(await self.send("/start") + "\n")
+        while True:
+            stdout.write("\n> ")
+            stdout.flush()
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            line = line.rstrip("\n")
+            if line.strip() in ("/quit", "/exit"):
+                break
+            stdout.write(await self.send(line) + "\n")

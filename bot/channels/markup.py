@@ -1,0 +1,73 @@
+"""Reply markup to what a channel can show: Telegram HTML, or plain text for the console and Zalo."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from handlers.events import Reply
+
+_TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
+
+
+def to_plain(markup: str) -> str:
+    return html.unescape(_TAG.sub("", markup))
+
+
+def split_lines(text: str, limit: int, measure=len) -> list[str]:  # type: ignore[no-untyped-def]
+    """Split at line breaks (tags never span lines), then at spaces, so every piece fits ``limit``."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while measure(line) > limit:
+            cut = _cut_point(line, limit, measure)
+            head, line = line[:cut].rstrip(), line[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if measure(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip() or not pieces:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [text[:limit]]
+
+
+def _cut_point(line: str, limit: int, measure) -> int:  # type: ignore[no-untyped-def]
+    # Longest prefix that fits, preferably ending at a space and never inside an &entity; or <tag>.
+    lo, hi = 1, len(line)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if measure(line[:mid]) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = lo
+    space = line.rfind(" ", 0, cut)
+    if space > cut // 2:
+        cut = space
+    amp, lt = line.rfind("&", 0, cut), line.rfind("<", 0, cut)
+    if amp > line.rfind(";", 0, cut):
+        cut = amp
+    if lt > line.rfind(">", 0, cut):
+        cut = lt
+    return max(cut, 1)
+
+
+def plain_options(reply: Reply) -> str:
+    """Options as text for channels without buttons: numbered, or as words where free text is expected."""
+    if not reply.options:
+        return ""
+    if reply.free_input:
+        return "(" + " · ".join(o.label for o in reply.options) + ")"
+    return "\n".join(f"{n}. {o.label}" for n, o in enumerate(reply.options, 1))
+
+
+def render_plain(reply: Reply) -> str:
+    text = to_plain(reply.text)
+    options = plain_options(reply)
+    return f"{text}\n{options}" if options else text

@@ -1,0 +1,206 @@
+"""Telegram through aiogram: updates to ``Incoming``, ``Reply`` to Bot API calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from aiogram.utils.media_group import MediaGroupBuilder
+
+from bot.channels.markup import split_lines, to_plain
+from handlers.commands import menu_for
+from handlers.core import Core
+from handlers.events import Attachment, Incoming, Outcome, Reply
+from handlers.i18n import LOCALES, Translator
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_LIMIT = 64
+
+
+def make_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def _attachment(message: Message) -> Attachment | None:
+    if message.photo:
+        best = message.photo[-1]
+        return Attachment("photo", best.file_id, best.file_unique_id, best.file_size,
+                          "image/jpeg", message.media_group_id)
+    if message.document:
+        doc = message.document
+        kind = "photo" if (doc.mime_type or "").startswith("image/") else "document"
+        return Attachment(kind, doc.file_id, doc.file_unique_id, doc.file_size, doc.mime_type,
+                          message.media_group_id)
+    if message.location:
+        return Attachment("location", latitude=message.location.latitude, longitude=message.location.longitude)
+    for kind in ("sticker", "voice", "video", "video_note", "audio", "animation", "contact", "poll"):
+        if getattr(message, kind, None) is not None:
+            return Attachment(kind)
+    return None
+
+
+def _who(user: Any) -> dict[str, Any]:
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    return {"user_id": str(user.id), "display_name": name, "username": user.username,
+            "language_code": user.language_code}
+
+
+def message_incoming(message: Message, update_id: int) -> Incoming | None:
+    if message.from_user is None or message.from_user.is_bot:
+        return None
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(message.chat.id),
+        sent_at=message.date,
+        text=message.text or message.caption,
+        attachment=_attachment(message),
+        event_key=str(update_id),
+        private_chat=message.chat.type == "private",
+        **_who(message.from_user),
+    )
+
+
+def callback_incoming(query: CallbackQuery, update_id: int) -> Incoming | None:
+    seq_text, _, value = (query.data or "").partition(":")
+    if not value or not seq_text.isdigit():
+        return None
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    return Incoming(
+        channel=CHANNEL,
+        chat_id=str(chat_id),
+        # A tap carries no time of its own; it happens now.
+        sent_at=dt.datetime.now(dt.UTC),
+        choice=value,
+        choice_seq=int(seq_text),
+        event_key=str(update_id),
+        private_chat=bool(query.message and query.message.chat.type == "private"),
+        **_who(query.from_user),
+    )
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.options:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for option in reply.options:
+        data = f"{reply.seq}:{option.value}"
+        if len(data.encode()) > CALLBACK_LIMIT:
+            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+        if not rows or len(rows[-1]) >= reply.columns:
+            rows.append([])
+        rows[-1].append(InlineKeyboardButton(text=option.label[:64], callback_data=data))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _visible_length(markup: str) -> int:
+    return len(to_plain(markup))
+
+
+async def deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
+    for reply in replies:
+        if reply.photos:
+            group = MediaGroupBuilder()
+            for file_id in reply.photos[:10]:
+                group.add_photo(media=file_id)
+            await bot.send_media_group(chat_id, media=group.build())
+        for document in reply.files:
+            await bot.send_document(
+                chat_id,
+                BufferedInputFile(document.content, filename=document.filename),
+                caption=split_lines(document.caption, CAPTION_LIMIT, _visible_length)[0] if document.caption
+                else None,
+            )
+        chunks = split_lines(reply.text, TEXT_LIMIT, _visible_length)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            markup: Any = None
+            if last and reply.ask_location:
+                # Telegram offers the location button only on a reply keyboard, not inline.
+                # Its other buttons send their label as text, which the core matches to the option.
+                markup = ReplyKeyboardMarkup(
+                    keyboard=[[KeyboardButton(text=reply.ask_location, request_location=True)],
+                              *[[KeyboardButton(text=o.label)] for o in reply.options]],
+                    resize_keyboard=True, one_time_keyboard=True)
+            elif last:
+                markup = keyboard(reply)
+            await bot.send_message(chat_id, chunk, reply_markup=markup)
+
+
+async def set_default_commands(bot: Bot, default_locale: str) -> None:
+    for locale in (*LOCALES, None):
+        t = Translator(locale or default_locale, dt.UTC)
+        commands = [BotCommand(command=c.name, description=t(c.description)[:256]) for c in menu_for(None)]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
+
+
+async def set_chat_commands(bot: Bot, chat_id: str, role: str | None, locale: str) -> None:
+    t = Translator(locale, dt.UTC)
+    commands = [BotCommand(command=c.name, description=t(c.description)[:256]) for c in menu_for(role)]
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=int(chat_id)))
+
+
+def build_router(core: Core) -> Router:
+    router = Router(name="twinbot")
+
+    async def respond(bot: Bot, incoming: Incoming, outcome: Outcome) -> None:
+        try:
+            await deliver(bot, incoming.chat_id, outcome.replies)
+            if outcome.commands_changed and incoming.private_chat:
+                await set_chat_commands(bot, incoming.chat_id, outcome.role, outcome.locale or "vi")
+        except TelegramForbiddenError:
+            log.info("chat %s blocked the bot", incoming.chat_id)
+
+    @router.message()
+    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
+        incoming = message_incoming(message, event_update.update_id)
+        if incoming is None:
+            return
+        outcome = await core.handle(incoming)
+        await respond(bot, incoming, outcome)
+
+    @router.callback_query(F.data)
+    async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
+        incoming = callback_incoming(query, event_update.update_id)
+        if incoming is None:
+            await query.answer()
+            return
+        outcome = await core.handle(incoming)
+        try:
+            # Always answer, or the user's button spins; a late answer is refused as "query is too old".
+            await query.answer(text=(outcome.notice or "")[:200] or None)
+        except TelegramBadRequest as exc:
+            log.info("callback answer refused: %s", exc.message)
+        await respond(bot, incoming, outcome)
+
+    return router
+
+
+def build_dispatcher(core: Core) -> Dispatcher:
+    dispatcher = Dispatcher()
+    dispatcher.include_router(build_router(core))
+    return dispatcher

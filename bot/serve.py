@@ -1,0 +1,99 @@
+"""Serving Telegram: long polling, or an aiohttp webhook server that answers at once and works in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from aiohttp import web
+
+from bot.app import App
+from bot.channels import telegram
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def run_polling(app: App, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
+    dispatcher = telegram.build_dispatcher(app.core)
+    await telegram.set_default_commands(bot, app.settings.default_locale)
+    # A webhook left over from `twinbot webhook` would make getUpdates fail.
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=stop is None, close_bot_session=False,
+                                 allowed_updates=dispatcher.resolve_used_update_types())
+    )
+    if stop is None:
+        await polling
+        return
+    await stop.wait()
+    await dispatcher.stop_polling()
+    await polling
+
+
+class WebhookHandler:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.secret = secret.encode()
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            return web.Response(status=401, text="unauthorized")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except ValueError:
+            return web.Response(status=400, text="malformed update")
+        # Answer at once: Telegram redelivers after a slow answer; the event's own transaction makes
+        # a redelivery harmless anyway.
+        task = asyncio.create_task(self._process(update))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return web.Response(text="ok")
+
+    async def _process(self, update: Update) -> None:
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:
+            log.exception("update %s failed", update.update_id)
+
+    async def drain(self) -> None:
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+def build_webhook_app(app: App, bot: Bot, secret: str) -> tuple[web.Application, WebhookHandler]:
+    handler = WebhookHandler(telegram.build_dispatcher(app.core), bot, secret)
+    web_app = web.Application(client_max_size=1 << 20)
+    web_app.router.add_post(app.settings.webhook_path, handler)
+    web_app.router.add_get("/healthz", _health)
+    return web_app, handler
+
+
+async def _health(_request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
+    url, secret = app.settings.require_webhook()
+    web_app, handler = build_webhook_app(app, bot, secret)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, app.settings.host, app.settings.port)
+    await site.start()
+    await telegram.set_default_commands(bot, app.settings.default_locale)
+    await bot.set_webhook(url + app.settings.webhook_path, secret_token=secret,
+                          allowed_updates=["message", "callback_query", "my_chat_member"])
+    log.info("webhook server listening on %s:%s", app.settings.host, app.settings.port)
+    try:
+        await (stop.wait() if stop else asyncio.Event().wait())
+    finally:
+        await runner.cleanup()
+        await handler.drain()

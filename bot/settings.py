@@ -1,0 +1,99 @@
+"""Settings from the environment (prefix ``TWINBOT_``) and an optional ``.env``.
+
+Built once in the entry point and passed down; nothing imports a global instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_BASE = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TWINBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = DEFAULT_API_BASE
+    database_url: str = "sqlite+aiosqlite:///twinbot.db"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_locale: Literal["vi", "en"] = "vi"
+    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram/webhook"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    bot_username: str | None = None
+    invite_days: int = Field(default=7, ge=1, le=365)
+    report_max_age_days: int = Field(default=90, ge=1, le=3650)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("telegram_api_base", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def require_telegram_token(self) -> str:
+        if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
+            raise SettingsError("TWINBOT_TELEGRAM_TOKEN is not set; ask @BotFather for a token")
+        return self.telegram_token.get_secret_value().strip()
+
+    def require_webhook(self) -> tuple[str, str]:
+        if not self.webhook_url:
+            raise SettingsError("TWINBOT_WEBHOOK_URL is not set; it is the public https URL Telegram posts to")
+        if self.webhook_secret is None or len(self.webhook_secret.get_secret_value()) < 16:
+            raise SettingsError(
+                "TWINBOT_WEBHOOK_SECRET is not set or shorter than 16 characters "
+                "(allowed: A-Z, a-z, 0-9, _ and -)"
+            )
+        return self.webhook_url, self.webhook_secret.get_secret_value()
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable and never its value."""
+
+
+def load_settings(env_file: Path | str | None = ".env") -> Settings:
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise SettingsError(f"TWINBOT_{field.upper()} is invalid: {first['msg']}") from None

@@ -1,0 +1,121 @@
+"""The conversation core: one incoming event in, replies out, in one locked transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers import commands as registry
+from handlers.context import Context, CoreConfig
+from handlers.events import Incoming, Outcome
+from handlers.i18n import Translator, normalise_locale
+from storage import conversations, people
+from storage.db import Database
+from storage.folding import fold
+
+log = logging.getLogger(__name__)
+
+# Importing the modules registers their commands, actions and flows.
+from handlers import onboarding  # noqa: E402,F401  isort: skip
+
+
+class Core:
+    def __init__(self, db: Database, config: CoreConfig) -> None:
+        self.db = db
+        self.config = config
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        async with self.db.unit_of_work() as uow:
+            session = uow.session
+            conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
+            if incoming.event_key and not await conversations.first_time(
+                session, incoming.channel, incoming.event_key
+            ):
+                log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
+                return Outcome(duplicate=True)
+            identity = await people.identity(session, incoming.channel, incoming.user_id)
+            if identity is not None and identity.blocked_at is not None:
+                identity.blocked_at = None
+            locale = (
+                (identity.person.locale if identity else None)
+                or conversation.data.get("locale")
+                or normalise_locale(incoming.language_code, self.config.default_locale)
+            )
+            ctx = Context(
+                session=session,
+                incoming=incoming,
+                conversation=conversation,
+                identity=identity,
+                config=self.config,
+                t=Translator(locale, self.config.tz),
+                now=self.config.clock(),
+            )
+            await route(ctx)
+            await uow.commit()
+        return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
+                       role=ctx.role, locale=ctx.t.locale)
+
+
+def typed_choice(ctx: Context) -> str | None:
+    """On channels without buttons the user answers a menu with its number or its words."""
+    menu = ctx.state.get("menu")
+    text = (ctx.incoming.text or "").strip()
+    if not menu or not text:
+        return None
+    options = menu["options"]
+    if not menu.get("free") and text.isdigit() and 1 <= int(text) <= len(options):
+        return str(options[int(text) - 1][0])
+    key = fold(text)
+    for value, label in options:
+        if key and key == fold(label):
+            return str(value)
+    return None
+
+
+async def route(ctx: Context) -> None:
+    incoming = ctx.incoming
+    if incoming.choice is not None:
+        await on_choice(ctx, incoming.choice, incoming.choice_seq)
+        return
+    parsed = incoming.command
+    if parsed is not None:
+        await run_command(ctx, *parsed)
+        return
+    choice = typed_choice(ctx)
+    if choice is not None:
+        await on_choice(ctx, choice, ctx.conversation.seq)
+        return
+    from handlers import flows
+
+    if ctx.conversation.flow and await flows.on_input(ctx):
+        return
+    await onboarding.fallback(ctx)
+
+
+async def run_command(ctx: Context, name: str, args: str) -> None:
+    cmd = registry.COMMANDS.get(name)
+    if cmd is None:
+        ctx.say(ctx.t("I don't know the command /{name}. Send /help to see what I can do.", name=name))
+        return
+    if not registry.allowed(cmd, ctx.role):
+        if ctx.person is None or ctx.role is None:
+            await onboarding.explain_registration(ctx)
+        else:
+            ctx.say(ctx.t("Sorry, this command is not available to you."))
+        return
+    await cmd.handler(ctx, args)
+
+
+async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
+    prefix, _, arg = value.partition(":")
+    entry = registry.ACTIONS.get(prefix)
+    if entry is None:
+        ctx.notice = ctx.t("This button is no longer in use.")
+        return
+    handler, current_only = entry
+    if current_only and seq != ctx.conversation.seq:
+        ctx.notice = ctx.t("That button belongs to an earlier message.")
+        from handlers import flows
+
+        await flows.reprompt(ctx, stale=True)
+        return
+    await handler(ctx, arg)

@@ -1,0 +1,514 @@
+"""The organisation registry: reference provinces, and the import/export of clusters, units and pairs.
+
+The registry file is YAML (see README, "Organisation registry file"). An import is
+checked whole before anything is written, and then applied in the caller's single
+transaction, so a failed import changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.folding import fold_province
+from storage.models import Cluster, Province, ProvinceAlias, TwinningPair, Unit
+from storage.provinces import PARTNER_PROVINCES, PROVINCES
+
+SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.yaml"
+
+UNIT_KINDS = ("border_post", "commune", "village", "friendship_union", "other")
+PAIR_KINDS = (
+    "ban_ban",
+    "xa_xa",
+    "huyen_huyen",
+    "don_tram",
+    "don_dai_doi",
+    "don_don",
+    "tinh_tinh",
+    "other",
+)
+COUNTRIES = ("CN", "LA", "KH")
+CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+
+_CLUSTER_FIELDS = {"number", "name", "provinces", "leader", "deputy", "basis"}
+_UNIT_FIELDS = {"code", "name", "kind", "province"}
+_PAIR_FIELDS = {"code", "unit", "partner", "country", "partner_province", "kind", "signed", "note"}
+
+
+# --- reference provinces ------------------------------------------------------------------
+
+
+async def seed_provinces(session: AsyncSession) -> None:
+    """Make the 34 provinces and their aliases match ``storage.provinces`` (idempotent)."""
+    existing = {p.code: p for p in (await session.scalars(select(Province))).all()}
+    for ref in PROVINCES:
+        row = existing.get(ref.code)
+        if row is None:
+            session.add(Province(code=ref.code, name=ref.name, kind=ref.kind, borders=",".join(ref.borders)))
+        else:
+            row.name, row.kind, row.borders = ref.name, ref.kind, ",".join(ref.borders)
+    aliases = {a.key: a for a in (await session.scalars(select(ProvinceAlias))).all()}
+    wanted: dict[str, tuple[str, str]] = {}
+    for ref in PROVINCES:
+        for label in (ref.name, *ref.old_names):
+            wanted.setdefault(fold_province(label), (ref.code, label))
+    for key, (code, label) in wanted.items():
+        row = aliases.get(key)
+        if row is None:
+            session.add(ProvinceAlias(key=key, province_code=code, label=label))
+        else:
+            row.province_code, row.label = code, label
+    await session.flush()
+
+
+def province_by_name(name: str) -> str | None:
+    """The code of the province a name (new or pre-2025, any accents) stands for."""
+    key = fold_province(name)
+    if re.fullmatch(r"\d{1,2}", key):
+        code = key.zfill(2)
+        return code if any(ref.code == code for ref in PROVINCES) else None
+    return _PROVINCE_KEYS.get(key)
+
+
+_PROVINCE_KEYS: dict[str, str] = {}
+for _ref in PROVINCES:
+    for _label in (_ref.name, *_ref.old_names):
+        _PROVINCE_KEYS.setdefault(fold_province(_label), _ref.code)
+_PROVINCE_NAMES = {ref.code: ref.name for ref in PROVINCES}
+_PARTNER_KEYS: dict[str, str] = {}
+for _pref in PARTNER_PROVINCES:
+    for _label in (_pref.name, _pref.english, _pref.iso, *_pref.aliases):
+        _PARTNER_KEYS.setdefault(fold_province(_label), _pref.name)
+
+
+def partner_province_by_name(name: str) -> str | None:
+    return _PARTNER_KEYS.get(fold_province(name))
+
+
+# --- the registry file ----------------------------------------------------------------------
+
+
+class RegistryError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Record(dict[str, Any]):
+    line: int = 0
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_record(loader: _LineLoader, node: yaml.MappingNode) -> _Record:
+    record = _Record(loader.construct_mapping(node, deep=True))
+    record.line = node.start_mark.line + 1
+    return record
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+
+
+@dataclass
+class ClusterSpec:
+    number: int
+    name: str
+    province_codes: list[str]
+    leader: str | None = None
+    deputy: str | None = None
+    basis: str | None = None
+
+
+@dataclass
+class UnitSpec:
+    code: str
+    name: str
+    kind: str
+    province_code: str
+
+
+@dataclass
+class PairSpec:
+    code: str
+    unit_code: str
+    partner: str
+    country: str
+    partner_province: str | None
+    kind: str
+    signed_on: dt.date | None = None
+    signed_precision: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class RegistrySpec:
+    clusters: list[ClusterSpec] = field(default_factory=list)
+    units: list[UnitSpec] = field(default_factory=list)
+    pairs: list[PairSpec] = field(default_factory=list)
+
+
+@dataclass
+class ImportSummary:
+    created: dict[str, int] = field(default_factory=lambda: {"clusters": 0, "units": 0, "pairs": 0})
+    updated: dict[str, int] = field(default_factory=lambda: {"clusters": 0, "units": 0, "pairs": 0})
+    deactivated: dict[str, int] = field(default_factory=lambda: {"units": 0, "pairs": 0})
+
+    @property
+    def changed(self) -> bool:
+        return any(v for d in (self.created, self.updated, self.deactivated) for v in d.values())
+
+
+def parse_signed(value: Any) -> tuple[dt.date | None, str | None]:
+    """``25/09/2014``, ``09/2014`` (month precision) or ``2014`` (year precision)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, dt.date):
+        return value, "day"
+    text = str(value).strip()
+    for pattern, precision in ((r"(\d{1,2})/(\d{1,2})/(\d{4})", "day"), (r"(\d{1,2})/(\d{4})", "month")):
+        m = re.fullmatch(pattern, text)
+        if m:
+            parts = [int(g) for g in m.groups()]
+            day, month, year = parts if precision == "day" else [1, *parts]
+            return dt.date(year, month, day), precision
+    if re.fullmatch(r"\d{4}", text):
+        return dt.date(int(text), 1, 1), "year"
+    raise ValueError(f"date signed {text!r} is not dd/mm/yyyy, mm/yyyy or yyyy")
+
+
+def format_signed(day: dt.date | None, precision: str | None) -> str | None:
+    if day is None:
+        return None
+    if precision == "year":
+        return f"{day.year}"
+    if precision == "month":
+        return f"{day.month:02d}/{day.year}"
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def parse_registry(text: str, source: str) -> RegistrySpec:
+    """Check a whole registry file; raise ``RegistryError`` listing every bad row as ``file:line: reason``."""
+    problems: list[str] = []
+
+    def problem(line: int, reason: str) -> None:
+        problems.append(f"{source}:{line}: {reason}")
+
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise RegistryError([f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    if not isinstance(doc, _Record):
+        raise RegistryError([f"{source}:1: expected sections 'clusters', 'units' and 'pairs'"])
+    if doc.get("version", 1) != 1:
+        problem(doc.line, f"unsupported version {doc.get('version')!r} (this twinbot reads version 1)")
+    unknown = set(doc) - {"version", "clusters", "units", "pairs"}
+    if unknown:
+        problem(doc.line, f"unknown section(s): {', '.join(sorted(unknown))}")
+
+    spec = RegistrySpec()
+
+    def rows(section: str, fields: set[str], required: Iterable[str]) -> list[_Record]:
+        items = doc.get(section) or []
+        if not isinstance(items, list):
+            problem(doc.line, f"'{section}' must be a list")
+            return []
+        good = []
+        for item in items:
+            if not isinstance(item, _Record):
+                problem(doc.line, f"every entry of '{section}' must be a mapping of field: value")
+                continue
+            extra = set(item) - fields
+            missing = [f for f in required if item.get(f) in (None, "")]
+            if extra:
+                problem(item.line, f"unknown field(s) {', '.join(sorted(extra))} in {section}")
+            if missing:
+                problem(item.line, f"missing {', '.join(missing)} in {section}")
+            if not extra and not missing:
+                good.append(item)
+        return good
+
+    def text_field(item: _Record, key: str, limit: int) -> str | None:
+        value = item.get(key)
+        if value is None:
+            return None
+        value = " ".join(str(value).split())
+        if len(value) > limit:
+            problem(item.line, f"{key} is longer than {limit} characters")
+        return value
+
+    def province(item: _Record, key: str) -> str | None:
+        name = str(item.get(key))
+        code = province_by_name(name)
+        if code is None:
+            problem(item.line, f"unknown province {name!r} (use one of the 34 provinces or a pre-2025 name)")
+        return code
+
+    seen_numbers: set[int] = set()
+    assigned: dict[str, int] = {}
+    for item in rows("clusters", _CLUSTER_FIELDS, ("number", "name")):
+        number = item["number"]
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            problem(item.line, f"cluster number {number!r} must be a whole number from 1")
+            continue
+        if number in seen_numbers:
+            problem(item.line, f"cluster {number} appears twice")
+        seen_numbers.add(number)
+        names = item.get("provinces") or []
+        if not isinstance(names, list):
+            problem(item.line, "provinces must be a list, e.g. [Lào Cai, Lai Châu]")
+            names = []
+        codes = []
+        for name in names:
+            code = province_by_name(str(name))
+            if code is None:
+                problem(item.line, f"unknown province {str(name)!r} in cluster {number}")
+            elif code in assigned and assigned[code] != number:
+                problem(item.line, f"{_PROVINCE_NAMES[code]} is already in cluster {assigned[code]}")
+            else:
+                assigned[code] = number
+                codes.append(code)
+        leader = province(item, "leader") if item.get("leader") else None
+        deputy = province(item, "deputy") if item.get("deputy") else None
+        spec.clusters.append(
+            ClusterSpec(
+                number=number,
+                name=text_field(item, "name", 200) or "",
+                province_codes=codes,
+                leader=leader,
+                deputy=deputy,
+                basis=text_field(item, "basis", 300),
+            )
+        )
+
+    unit_codes: set[str] = set()
+    for item in rows("units", _UNIT_FIELDS, ("code", "name", "kind", "province")):
+        code = str(item["code"]).strip()
+        if not CODE_RE.match(code):
+            problem(item.line, f"unit code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
+        elif code in unit_codes:
+            problem(item.line, f"unit code {code} appears twice")
+        unit_codes.add(code)
+        if item["kind"] not in UNIT_KINDS:
+            problem(item.line, f"unit kind {item['kind']!r} is not one of {', '.join(UNIT_KINDS)}")
+        province_code = province(item, "province")
+        spec.units.append(
+            UnitSpec(code, text_field(item, "name", 200) or "", str(item["kind"]), province_code or "")
+        )
+
+    pair_codes: set[str] = set()
+    for item in rows("pairs", _PAIR_FIELDS, ("code", "unit", "partner", "country", "kind")):
+        code = str(item["code"]).strip()
+        if not CODE_RE.match(code):
+            problem(item.line, f"pair code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
+        elif code in pair_codes:
+            problem(item.line, f"pair code {code} appears twice")
+        pair_codes.add(code)
+        if str(item["unit"]) not in unit_codes:
+            problem(item.line, f"pair {code} names unit {item['unit']!r}, which is not in the units section")
+        country = str(item["country"]).upper()
+        if country not in COUNTRIES:
+            problem(item.line, f"country {item['country']!r} is not one of {', '.join(COUNTRIES)}")
+        if item["kind"] not in PAIR_KINDS:
+            problem(item.line, f"pair kind {item['kind']!r} is not one of {', '.join(PAIR_KINDS)}")
+        partner_province = None
+        if item.get("partner_province"):
+            partner_province = partner_province_by_name(str(item["partner_province"]))
+            if partner_province is None:
+                problem(item.line, f"unknown partner province {item['partner_province']!r}")
+        try:
+            signed_on, precision = parse_signed(item.get("signed"))
+        except ValueError as exc:
+            problem(item.line, str(exc))
+            signed_on, precision = None, None
+        spec.pairs.append(
+            PairSpec(
+                code=code,
+                unit_code=str(item["unit"]),
+                partner=text_field(item, "partner", 200) or "",
+                country=country,
+                partner_province=partner_province,
+                kind=str(item["kind"]),
+                signed_on=signed_on,
+                signed_precision=precision,
+                note=text_field(item, "note", 500),
+            )
+        )
+    if problems:
+        raise RegistryError(problems)
+    return spec
+
+
+def load_registry_file(path: Path) -> RegistrySpec:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError([f"{path}: cannot read ({exc.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise RegistryError([f"{path}: not UTF-8 text"]) from None
+    return parse_registry(text, str(path))
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSummary:
+    """Create or update everything in ``spec``; units and pairs no longer listed are deactivated, not deleted
+    (reports keep pointing at them)."""
+    await seed_provinces(session)
+    summary = ImportSummary()
+    clusters = {c.number: c for c in (await session.scalars(select(Cluster))).all()}
+    for cs in spec.clusters:
+        values = {"name": cs.name, "leader_province_code": cs.leader, "deputy_province_code": cs.deputy,
+                  "basis": cs.basis}
+        row = clusters.get(cs.number)
+        if row is None:
+            row = Cluster(number=cs.number, **values)
+            session.add(row)
+            clusters[cs.number] = row
+            summary.created["clusters"] += 1
+        elif _assign(row, values):
+            summary.updated["clusters"] += 1
+    await session.flush()
+    membership = {code: clusters[cs.number].id for cs in spec.clusters for code in cs.province_codes}
+    for province in (await session.scalars(select(Province))).all():
+        province.cluster_id = membership.get(province.code)
+
+    units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    for us in spec.units:
+        values = {"name": us.name, "kind": us.kind, "province_code": us.province_code, "active": True}
+        row = units.get(us.code)
+        if row is None:
+            row = Unit(code=us.code, **values)
+            session.add(row)
+            units[us.code] = row
+            summary.created["units"] += 1
+        elif _assign(row, values):
+            summary.updated["units"] += 1
+    listed = {us.code for us in spec.units}
+    for code, row in units.items():
+        if code not in listed and row.active:
+            row.active = False
+            summary.deactivated["units"] += 1
+    await session.flush()
+
+    pairs = {p.code: p for p in (await session.scalars(select(TwinningPair))).all()}
+    for ps in spec.pairs:
+        values = {
+            "unit_id": units[ps.unit_code].id,
+            "partner_name": ps.partner,
+            "partner_country": ps.country,
+            "partner_province": ps.partner_province,
+            "kind": ps.kind,
+            "signed_on": ps.signed_on,
+            "signed_precision": ps.signed_precision,
+            "note": ps.note,
+            "active": True,
+        }
+        row = pairs.get(ps.code)
+        if row is None:
+            session.add(TwinningPair(code=ps.code, **values))
+            summary.created["pairs"] += 1
+        elif _assign(row, values):
+            summary.updated["pairs"] += 1
+    listed = {ps.code for ps in spec.pairs}
+    for code, row in pairs.items():
+        if code not in listed and row.active:
+            row.active = False
+            summary.deactivated["pairs"] += 1
+    await session.flush()
+    return summary
+
+
+async def export_registry(session: AsyncSession) -> str:
+    clusters = (
+        await session.scalars(select(Cluster).options(selectinload(Cluster.provinces)).order_by(Cluster.number))
+    ).all()
+    units = (await session.scalars(select(Unit).where(Unit.active).order_by(Unit.code))).all()
+    unit_codes = {u.id: u.code for u in units}
+    pairs = (
+        await session.scalars(select(TwinningPair).where(TwinningPair.active).order_by(TwinningPair.code))
+    ).all()
+
+    def cluster_doc(c: Cluster) -> dict[str, Any]:
+        doc: dict[str, Any] = {"number": c.number, "name": c.name, "provinces": [p.name for p in c.provinces]}
+        if c.leader_province_code:
+            doc["leader"] = _PROVINCE_NAMES[c.leader_province_code]
+        if c.deputy_province_code:
+            doc["deputy"] = _PROVINCE_NAMES[c.deputy_province_code]
+        if c.basis:
+            doc["basis"] = c.basis
+        return doc
+
+    def pair_doc(p: TwinningPair) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "code": p.code,
+            "unit": unit_codes.get(p.unit_id),
+            "partner": p.partner_name,
+            "country": p.partner_country,
+        }
+        if p.partner_province:
+            doc["partner_province"] = p.partner_province
+        doc["kind"] = p.kind
+        signed = format_signed(p.signed_on, p.signed_precision)
+        if signed:
+            doc["signed"] = signed
+        if p.note:
+            doc["note"] = p.note
+        return doc
+
+    body = {
+        "version": 1,
+        "clusters": [cluster_doc(c) for c in clusters],
+        "units": [
+            {"code": u.code, "name": u.name, "kind": u.kind, "province": _PROVINCE_NAMES[u.province_code]}
+            for u in units
+        ],
+        "pairs": [pair_doc(p) for p in pairs if p.unit_id in unit_codes],
+    }
+    header = "# twinbot organisation registry; edit and load with `twinbot org import FILE`\n"
+    return header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=110)
+
+
+async def registry_is_empty(session: AsyncSession) -> bool:
+    return (await session.scalar(select(Unit.id).limit(1))) is None
+
+
+
+
+def describe_summary(summary: ImportSummary) -> str:
+    if not summary.changed:
+        return "no changes"
+    parts = []
+    for verb, counts in (("created", summary.created), ("updated", summary.updated),
+                         ("deactivated", summary.deactivated)):
+        listed = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        if listed:
+            parts.append(f"{verb} {listed}")
+    return "; ".join(parts)
+
+
+async def demo_unit(session: AsyncSession) -> Unit | None:
+    """A unit with twinning pairs, for the console demo's ready-made invite."""
+    return await session.scalar(
+        select(Unit).join(TwinningPair, TwinningPair.unit_id == Unit.id)
+        .where(Unit.active, TwinningPair.active).order_by(Unit.code).limit(1)
+    )

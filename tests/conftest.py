@@ -1,0 +1,168 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when TWINBOT_TEST_DATABASE_URL says so),
+a fixed clock, and a guard that fails any test reaching beyond loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
+
+from handlers.context import CoreConfig
+from handlers.core import Core
+from storage import migrate, registry
+from storage.db import Database
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+# Monday 23 November 2026, 10:00 in Hà Nội.
+NOW = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+TEST_DB_URL = os.environ.get("TWINBOT_TEST_DATABASE_URL", "")
+
+
+# --- no network beyond loopback -------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback(address: object) -> bool:
+    if isinstance(address, str | bytes):  # AF_UNIX paths
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _loopback(address):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    if not _loopback(address):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect_ex(self, address)
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host is not None and not _loopback((host,)) and host not in ("localhost",):
+        raise RuntimeError(f"test tried to resolve a network host: {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", _guarded_getaddrinfo)
+
+
+# --- database -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file holding the sample registry, copied for every test (quicker than migrating)."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(db)
+        async with db.unit_of_work() as uow:
+            await registry.apply_registry(uow.session, registry.load_registry_file(registry.SAMPLE_REGISTRY))
+            await uow.commit()
+        await db.dispose()  # the last connection to close folds the WAL back into the file
+
+    asyncio.run(build())
+    return path
+
+
+_pg_migrated = False
+
+
+async def _fresh_postgres() -> Database:
+    global _pg_migrated
+    db = Database(TEST_DB_URL, poolclass=NullPool)
+    if not _pg_migrated:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await migrate.upgrade(db)
+        _pg_migrated = True
+    async with db.engine.begin() as conn:
+        tables = [t for t in (await conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ))).scalars()]
+        await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    async with db.unit_of_work() as uow:
+        await registry.apply_registry(uow.session, registry.load_registry_file(registry.SAMPLE_REGISTRY))
+        await uow.commit()
+    return db
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, sqlite_template: Path) -> str:
+    if TEST_DB_URL:
+        return TEST_DB_URL
+    path = tmp_path / "twinbot.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = await _fresh_postgres() if TEST_DB_URL else Database(db_url)
+    yield database
+    await database.dispose()
+
+
+class Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def config(clock: Clock) -> CoreConfig:
+    return CoreConfig(tz=TZ, default_locale="vi", bot_username="twinbot_test_bot", clock=clock)
+
+
+@pytest.fixture
+def core(db: Database, config: CoreConfig) -> Core:
+    return Core(db, config)
+
+
+@pytest.fixture
+def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key in list(os.environ):
+        if key.startswith("TWINBOT_") and key != "TWINBOT_TEST_DATABASE_URL":
+            monkeypatch.delenv(key)
+    yield
