@@ -15,7 +15,7 @@ from storage.folding import fold
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import onboarding  # noqa: E402,F401  isort: skip
+from handlers import flows, onboarding, report_view  # noqa: E402,F401  isort: skip
 
 
 class Core:
@@ -55,6 +55,10 @@ class Core:
                        role=ctx.role, locale=ctx.t.locale)
 
 
+FLOW_COMMANDS = ("report", "cancel", "start")
+FLOW_ACTIONS = ("f", "rv", "cx", "rs")
+
+
 def typed_choice(ctx: Context) -> str | None:
     """On channels without buttons the user answers a menu with its number or its words."""
     menu = ctx.state.get("menu")
@@ -84,8 +88,6 @@ async def route(ctx: Context) -> None:
     if choice is not None:
         await on_choice(ctx, choice, ctx.conversation.seq)
         return
-    from handlers import flows
-
     if ctx.conversation.flow and await flows.on_input(ctx):
         return
     await onboarding.fallback(ctx)
@@ -102,7 +104,12 @@ async def run_command(ctx: Context, name: str, args: str) -> None:
         else:
             ctx.say(ctx.t("Sorry, this command is not available to you."))
         return
+    before = (ctx.conversation.flow, ctx.conversation.step)
     await cmd.handler(ctx, args)
+    if ctx.conversation.flow and name not in FLOW_COMMANDS and before == (ctx.conversation.flow,
+                                                                        ctx.conversation.step):
+        # An aside (/help, /lang …) in the middle of a report: show again where the user was.
+        await flows.reprompt(ctx)
 
 
 async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
@@ -114,8 +121,10 @@ async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
     handler, current_only = entry
     if current_only and seq != ctx.conversation.seq:
         ctx.notice = ctx.t("That button belongs to an earlier message.")
-        from handlers import flows
-
         await flows.reprompt(ctx, stale=True)
         return
+    before = (ctx.conversation.flow, ctx.conversation.step)
     await handler(ctx, arg)
+    if ctx.conversation.flow and prefix not in FLOW_ACTIONS and before == (ctx.conversation.flow,
+                                                                          ctx.conversation.step):
+        await flows.reprompt(ctx)

@@ -1,13 +1,512 @@
-"""Placeholder until the report flow engine lands."""
+"""The report conversation: walks the form declared in ``report_form``, one step per event.
+
+The draft lives in the conversation row (``flow = "report"``, ``step`` = the field asked), so a
+restart, a crash or another worker continues exactly where the officer was.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
+from handlers.events import Option
+from handlers.i18n import N_, Safe
+from handlers.parsing import Invalid, clean_text, parse_count, parse_date, parse_decimal, parse_money
+from handlers.report_form import FIELDS, KIND_FIELDS, KINDS, MAX_PHOTOS, Field, field_keys
+from storage import reports
+from storage.folding import fold
+from storage.models import Province, Unit
+
+FLOW = "report"
+CORRECT = "correct"  # one field of a submitted report (see report_view)
+REVIEW = "review"
+CONFIRM_CANCEL = "confirm_cancel"
+RESUME = "resume"
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 
 
-async def on_input(ctx: Context) -> bool:
-    return False
+# --- entry points ---------------------------------------------------------------------------
+
+
+@command("report", N_("Report an activity"), roles=REPORTERS)
+async def start_report(ctx: Context, _args: str) -> None:
+    draft = ctx.state.get("draft")
+    if ctx.conversation.flow == FLOW and draft:
+        ctx.conversation.step = RESUME if ctx.conversation.step != RESUME else ctx.conversation.step
+        draft["resume_step"] = draft.get("resume_step") or draft.get("at")
+        ctx.set_state(draft=draft)
+        await ask_resume(ctx)
+        return
+    person = ctx.person
+    assert person is not None
+    values: dict[str, Any] = {}
+    if person.unit is not None:
+        values.update(unit=person.unit_id, unit_name=person.unit.name, unit_fixed=True)
+    ctx.conversation.flow = FLOW
+    ctx.set_state(draft={"token": str(uuid.uuid4()), "started": ctx.incoming.sent_at.isoformat(),
+                         "values": values, "history": []})
+    await advance(ctx)
+
+
+async def ask_resume(ctx: Context) -> None:
+    draft = ctx.state["draft"]
+    started = dt.datetime.fromisoformat(draft["started"]).astimezone(ctx.config.tz).date()
+    kind = KINDS.get(str(draft["values"].get("kind")))
+    what = ctx.t(kind.label) if kind else ctx.t("report")
+    ctx.conversation.step = RESUME
+    ctx.say(ctx.t("You have an unfinished report from {date} ({what}). Continue it or discard it?",
+                  date=ctx.t.date(started), what=what),
+            [Option(ctx.t("▶️ Continue"), "rs:continue"), Option(ctx.t("🗑 Discard"), "rs:discard")], columns=2)
+
+
+@action("rs", current_only=True)
+async def on_resume(ctx: Context, arg: str) -> None:
+    draft = ctx.state.get("draft")
+    if ctx.conversation.flow != FLOW or not draft:
+        return
+    if arg == "discard":
+        end_flow(ctx)
+        ctx.say(ctx.t("The unfinished report was discarded."))
+        await start_report(ctx, "")
+        return
+    step = draft.pop("resume_step", None)
+    ctx.set_state(draft=draft)
+    await ask(ctx, step or next_step(draft["values"]) or REVIEW)
+
+
+@command("cancel", N_("Stop the report you are writing"))
+async def cancel(ctx: Context, _args: str) -> None:
+    if ctx.conversation.flow == CORRECT:
+        end_flow(ctx)
+        ctx.say(ctx.t("The correction was cancelled. The report is unchanged."))
+        return
+    if ctx.conversation.flow != FLOW:
+        ctx.say(ctx.t("There is nothing to cancel."))
+        return
+    draft = ctx.state["draft"]
+    if ctx.conversation.step != CONFIRM_CANCEL:
+        draft["resume_step"] = ctx.conversation.step
+        ctx.set_state(draft=draft)
+    ctx.conversation.step = CONFIRM_CANCEL
+    ctx.say(ctx.t("Discard this report? Everything you entered will be lost."),
+            [Option(ctx.t("🗑 Yes, discard"), "cx:yes"), Option(ctx.t("↩️ No, continue"), "cx:no")], columns=2)
+
+
+@action("cx", current_only=True)
+async def on_cancel_answer(ctx: Context, arg: str) -> None:
+    if ctx.conversation.flow != FLOW:
+        return
+    if arg == "yes":
+        end_flow(ctx)
+        ctx.say(ctx.t("The report was discarded. Nothing was saved."))
+        return
+    draft = ctx.state["draft"]
+    step = draft.pop("resume_step", None) or REVIEW
+    ctx.set_state(draft=draft)
+    await ask(ctx, step)
+
+
+def end_flow(ctx: Context) -> None:
+    ctx.conversation.flow = None
+    ctx.conversation.step = None
+    ctx.drop_state("draft", "menu")
 
 
 async def reprompt(ctx: Context, *, stale: bool = False) -> None:
+    if ctx.conversation.flow not in (FLOW, CORRECT):
+        return
+    step = ctx.conversation.step
+    if step == RESUME:
+        await ask_resume(ctx)
+    elif step == CONFIRM_CANCEL:
+        await cancel(ctx, "")
+    elif step:
+        await ask(ctx, step)
+
+
+# --- walking the form -------------------------------------------------------------------------
+
+
+def next_step(values: dict[str, Any]) -> str | None:
+    for key in field_keys(values):
+        if key not in values:
+            return key
     return None
+
+
+async def advance(ctx: Context, echo: str | None = None) -> None:
+    values = ctx.state["draft"]["values"]
+    await ask(ctx, next_step(values) or REVIEW, echo=echo)
+
+
+async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | None = None) -> None:
+    ctx.conversation.step = key
+    draft = ctx.state["draft"]
+    draft["at"] = key
+    ctx.set_state(draft=draft)
+    if key == REVIEW:
+        await show_review(ctx, echo=echo)
+        return
+    field = FIELDS[key]
+    t = ctx.t
+    lines = []
+    if echo:
+        lines.append(echo)
+    if error:
+        lines.append("⚠️ " + error)
+    lines.append(f"<b>{t(field.prompt)}</b>")
+    if field.example:
+        lines.append(f"<i>{t(field.example)}</i>")
+    current = draft["values"].get(key)
+    if current is not None and key != "photos":
+        lines.append(t("Now: {value}", value=display(ctx, key, current)))
+    options = await options_for(ctx, field)
+    free = field.type not in ("choice", "pair")
+    nav = []
+    if field.optional:
+        nav.append(Option(t("⏭ Skip"), "f:_skip"))
+    if draft["history"]:
+        nav.append(Option(t("⬅️ Back"), "f:_back"))
+    location_label = t("📍 Send my location") if field.type == "location" else ""
+    ctx.say(Safe("\n".join(lines)), [*options, *nav], columns=2 if field.type != "pair" else 1,
+            free_input=free, ask_location=location_label)
+
+
+async def options_for(ctx: Context, field: Field) -> list[Option]:
+    t = ctx.t
+    values = ctx.state["draft"]["values"]
+    if field.type == "choice":
+        return [Option(t(label), f"f:{value}") for value, label in field.choices]
+    if field.type == "date":
+        written = ctx.incoming.sent_at.astimezone(ctx.config.tz).date()
+        today = min(written, ctx.today)
+        return [Option(t("Today ({date})", date=today.strftime("%d/%m")), f"f:{today.isoformat()}"),
+                Option(t("Yesterday ({date})", date=(today - dt.timedelta(days=1)).strftime("%d/%m")),
+                       f"f:{(today - dt.timedelta(days=1)).isoformat()}")]
+    if field.type == "pair":
+        pairs = await reports.pairs_of_unit(ctx.session, int(values["unit"]))
+        countries = dict(_countries(ctx))
+        options = [Option(f"{p.partner_name} ({countries.get(p.partner_country, p.partner_country)})"[:60],
+                          f"f:{p.id}") for p in pairs[:12]]
+        return [*options, Option(t("Another partner"), "f:other")]
+    if field.type == "photos":
+        return [Option(t("✅ Done"), "f:_done")] if ctx.state["draft"]["values"].get("photos") else []
+    return []
+
+
+def _countries(ctx: Context) -> list[tuple[str, str]]:
+    return [(code, ctx.t(label)) for code, label in FIELDS["partner_country"].choices]
+
+
+@action("f", current_only=True)
+async def on_option(ctx: Context, value: str) -> None:
+    if ctx.conversation.flow not in (FLOW, CORRECT) or ctx.conversation.step in (
+            None, REVIEW, RESUME, CONFIRM_CANCEL):
+        return
+    await answer(ctx, ctx.conversation.step, choice=value)
+
+
+async def on_input(ctx: Context) -> bool:
+    """Typed text or an attachment while a report is open. Returns False when no step is waiting."""
+    step = ctx.conversation.step
+    if ctx.conversation.flow not in (FLOW, CORRECT) or not step:
+        return False
+    if step in (REVIEW, RESUME, CONFIRM_CANCEL):
+        ctx.say(ctx.t("Please use the buttons below."))
+        await reprompt(ctx)
+        return True
+    await answer(ctx, step)
+    return True
+
+
+async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
+    draft = ctx.state["draft"]
+    values = draft["values"]
+    field = FIELDS[key]
+    if choice == "_back":
+        if draft["history"]:
+            previous = draft["history"].pop()
+            ctx.set_state(draft=draft)
+            await ask(ctx, previous)
+        return
+    if choice == "_skip":
+        if not field.optional:
+            return
+        value: Any = None
+    elif choice == "_done" and field.type == "photos":
+        value = values.get("photos") or None
+        values.pop("photos", None)
+    else:
+        try:
+            value = await parse(ctx, field, choice)
+        except Invalid as exc:
+            await ask(ctx, key, error=ctx.t(exc.msgid, **exc.values))
+            return
+        except _Pending as pending:
+            # The answer was taken (a photo, a unit search) but the step is not finished.
+            if pending.reply is not None:
+                ctx.say(pending.reply[0], pending.reply[1], columns=1)
+            return
+    set_value(values, key, value)
+    if ctx.conversation.flow == CORRECT:
+        from handlers.report_view import finish_correction
+
+        ctx.set_state(draft=draft)
+        await finish_correction(ctx, key)
+        return
+    if not draft["history"] or draft["history"][-1] != key:
+        draft["history"].append(key)
+    ctx.set_state(draft=draft)
+    echo = None
+    if field.type == "money" and value is not None:
+        echo = ctx.t("✓ {label}: {value}", label=ctx.t(field.label), value=display(ctx, key, value))
+    await advance(ctx, echo=echo)
+
+
+def set_value(values: dict[str, Any], key: str, value: Any) -> None:
+    values[key] = value
+    if key == "kind":
+        # Answers that belonged only to the previous kind no longer apply.
+        own = set(KINDS[value].fields)
+        for stale in [k for k in values if k in KIND_FIELDS and k not in own]:
+            del values[stale]
+    if key == "pair":
+        if value == "other":
+            values.pop("partner", None)
+        else:
+            values.pop("partner_name", None)
+            values.pop("partner_country", None)
+    if key == "unit":
+        for stale in ("pair", "partner", "partner_name", "partner_country"):
+            values.pop(stale, None)
+
+
+class _Pending(Exception):
+    def __init__(self, reply: tuple[str, list[Option]] | None = None) -> None:
+        super().__init__()
+        self.reply = reply
+
+
+async def parse(ctx: Context, field: Field, choice: str | None) -> Any:
+    incoming = ctx.incoming
+    text = incoming.text if choice is None else None
+    attachment = incoming.attachment if choice is None else None
+    values = ctx.state["draft"]["values"]
+    if field.type == "photos":
+        return await take_photo(ctx, attachment, text)
+    if field.type == "location":
+        if attachment is not None and attachment.kind == "location":
+            return {"lat": attachment.latitude, "lon": attachment.longitude}
+    if attachment is not None and attachment.kind != "location":
+        raise Invalid(N_("I was expecting text here, not a photo or a file."))
+    if field.type == "choice":
+        allowed = {value for value, _ in field.choices}
+        if choice in allowed:
+            return choice
+        raise Invalid(N_("Please choose one of the buttons."))
+    if field.type == "pair":
+        if choice == "other":
+            return "other"
+        pairs = {str(p.id): p for p in await reports.pairs_of_unit(ctx.session, int(values["unit"]))}
+        if choice in pairs:
+            pair = pairs[choice]
+            values["partner"] = {"name": pair.partner_name, "country": pair.partner_country,
+                                 "province": pair.partner_province}
+            return pair.id
+        raise Invalid(N_("Please choose one of the buttons, or “Another partner”."))
+    if field.type == "date":
+        if choice:
+            return parse_date(choice if "-" not in choice else dt.date.fromisoformat(choice).strftime("%d/%m/%Y"),
+                              today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
+        return parse_date(_text(text), today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
+    if field.type == "unit":
+        return await find_unit(ctx, choice, text)
+    if choice is not None:
+        raise Invalid(N_("Please type your answer."))
+    if field.type == "count":
+        return parse_count(_text(text))
+    if field.type == "decimal":
+        return str(parse_decimal(_text(text)))
+    if field.type == "money":
+        amount, currency = parse_money(_text(text))
+        return {"amount": str(amount), "currency": currency}
+    if field.type == "location":
+        return {"place": clean_text(text, limit=field.limit)}
+    return clean_text(text, limit=field.limit, multiline=field.type == "longtext")
+
+
+def _text(text: str | None) -> str:
+    if text is None or not text.strip():
+        raise Invalid(N_("The answer is empty. Please type a few words."))
+    return text
+
+
+async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
+    values = ctx.state["draft"]["values"]
+    photos = list(ctx.state["draft"].get("photos_pending") or [])
+    if attachment is None:
+        if text and fold(text) in ("xong", "done", "ok", "het"):
+            raise Invalid(N_("Tap Done when you have sent all the photos."))
+        raise Invalid(N_("Send photos here, or tap Skip."))
+    if attachment.kind == "photo" and (attachment.mime_type or "image/jpeg") in _IMAGE_TYPES:
+        if len(photos) >= MAX_PHOTOS:
+            raise Invalid(N_("That is already {limit} photos, the most one report holds. Tap Done."),
+                          limit=MAX_PHOTOS)
+        if any(p["file_id"] == attachment.file_id for p in photos):
+            raise _Pending()
+        same_album = bool(attachment.media_group_id) and any(
+            p.get("album") == attachment.media_group_id for p in photos)
+        photos.append({"file_id": attachment.file_id, "unique_id": attachment.file_unique_id,
+                       "size": attachment.file_size, "album": attachment.media_group_id, "url": attachment.url})
+        draft = ctx.state["draft"]
+        draft["photos_pending"] = photos
+        values["photos"] = photos
+        ctx.set_state(draft=draft)
+        if same_album:
+            raise _Pending()  # one answer per album, not one per photo
+        t = ctx.t
+        raise _Pending((t.plural("Photo received. Send more, or tap Done.",
+                                 "{n} photos received. Send more, or tap Done.", len(photos)),
+                        [Option(t("✅ Done"), "f:_done")]))
+    if attachment.kind == "document":
+        raise Invalid(N_("Only photos can be attached (JPEG or PNG). Send the picture as a photo."))
+    raise Invalid(N_("That is not a photo. Send photos here, or tap Skip."))
+
+
+async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
+    query = select(Unit).where(Unit.active)
+    if ctx.role == "coordinator" and ctx.person and ctx.person.cluster_id:
+        query = query.join(Province, Province.code == Unit.province_code).where(
+            Province.cluster_id == ctx.person.cluster_id)
+    units = list((await ctx.session.scalars(query.order_by(Unit.name))).all())
+    if choice is not None:
+        chosen = next((u for u in units if f"u{u.id}" == choice), None)
+        if chosen is None:
+            raise Invalid(N_("Please choose one of the buttons."))
+        ctx.state["draft"]["values"]["unit_name"] = chosen.name
+        return chosen.id
+    key = fold(_text(text))
+    matches = [u for u in units if key in fold(u.name) or key == fold(u.code)]
+    if not matches:
+        raise Invalid(N_("No unit you may report for matches “{text}”. Try another part of the name."),
+                      text=text or "")
+    if len(matches) == 1:
+        ctx.state["draft"]["values"]["unit_name"] = matches[0].name
+        return matches[0].id
+    t = ctx.t
+    ctx.conversation.seq  # noqa: B018 - options below get a fresh number through ctx.say
+    raise _Pending((t("Several units match. Which one?"),
+                    [Option(u.name[:60], f"f:u{u.id}") for u in matches[:8]]))
+
+
+# --- showing values -------------------------------------------------------------------------
+
+
+def display(ctx: Context, key: str, value: Any) -> str:
+    t = ctx.t
+    field = FIELDS.get(key)
+    if value is None:
+        return t("—")
+    if field is None:
+        return str(value)
+    if field.type == "choice":
+        return t(dict(field.choices).get(value, str(value)))
+    if field.type == "date":
+        return t.date(dt.date.fromisoformat(value))
+    if field.type == "count":
+        return t.number(int(value))
+    if field.type == "decimal":
+        return t.number(Decimal(value))
+    if field.type == "money":
+        return t.money(Decimal(value["amount"]), value["currency"])
+    if field.type == "photos":
+        return t.plural("{n} photo", "{n} photos", len(value))
+    if field.type == "location":
+        if "place" in value:
+            return str(value["place"])
+        return f"{value['lat']:.5f}, {value['lon']:.5f}"
+    if field.type == "unit":
+        return str(ctx.state.get("draft", {}).get("values", {}).get("unit_name", value))
+    if field.type == "pair":
+        values = ctx.state.get("draft", {}).get("values", {})
+        if value == "other":
+            return t("Another partner")
+        partner = values.get("partner") or {}
+        country = dict(_countries(ctx)).get(partner.get("country", ""), "")
+        extra = ", ".join(x for x in (country, partner.get("province")) if x)
+        return f"{partner.get('name', '')} ({extra})" if extra else str(partner.get("name", ""))
+    return str(value)
+
+
+def review_lines(ctx: Context, values: dict[str, Any]) -> list[str]:
+    from handlers.i18n import esc
+
+    lines = []
+    for key in field_keys(values):
+        if key not in values:
+            continue
+        lines.append(f"<b>{ctx.t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key]))}")
+    return lines
+
+
+async def show_review(ctx: Context, *, echo: str | None = None) -> None:
+    t = ctx.t
+    values = ctx.state["draft"]["values"]
+    lines = [echo] if echo else []
+    lines.append(t("<b>Please check your report</b>"))
+    lines += review_lines(ctx, values)
+    duplicate = await reports.possible_duplicate(ctx.session, values)
+    if duplicate is not None:
+        lines.append("")
+        lines.append(t("⚠️ Report #{id} from {date} looks the same (same unit, kind, date and partner). "
+                       "Submit anyway only if this is a different activity.",
+                       id=duplicate.id, date=t.date(duplicate.activity_date)))
+    lines.append("")
+    lines.append(t("Tap a field to fix it, or submit."))
+    fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
+           if k in values and k not in ("unit",) or (k == "unit" and not values.get("unit_fixed"))]
+    ctx.say(Safe("\n".join(lines)),
+            [*fix, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+
+
+@action("rv", current_only=True)
+async def on_review(ctx: Context, arg: str) -> None:
+    if ctx.conversation.flow != FLOW or ctx.conversation.step != REVIEW:
+        ctx.notice = ctx.t("This report was already submitted or discarded.")
+        return
+    verb, _, key = arg.partition(":")
+    if verb == "fix" and key in FIELDS:
+        await ask(ctx, key)
+    elif verb == "cancel":
+        await cancel(ctx, "")
+    elif verb == "submit":
+        await submit(ctx)
+
+
+async def submit(ctx: Context) -> None:
+    draft = ctx.state["draft"]
+    values = draft["values"]
+    missing = next_step(values)
+    if missing is not None:
+        await ask(ctx, missing)
+        return
+    assert ctx.person is not None
+    report, created = await reports.submit(ctx.session, token=draft["token"], values=values, author=ctx.person,
+                                           channel=ctx.incoming.channel, now=ctx.now)
+    end_flow(ctx)
+    t = ctx.t
+    if not created:
+        ctx.notice = t("Report #{id} was already submitted.", id=report.id)
+        return
+    ctx.notice = t("Report #{id} submitted.", id=report.id)
+    from handlers.onboarding import main_menu
+    from handlers.report_view import summary_line
+
+    ctx.say(Safe(t("✅ Report #{id} submitted. Thank you!", id=report.id) + "\n" + summary_line(ctx, report)),
+            main_menu(ctx))

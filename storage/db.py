@@ -76,11 +76,9 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self.sessions() as session:
             uow = UnitOfWork(session)
-            try:
-                yield uow
-            finally:
-                if not uow.committed:
-                    await session.rollback()
+            # Leaving without commit() closes the session, which rolls the transaction back
+            # (and, unlike rollback(), leaves what was read readable).
+            yield uow
 
     async def dispose(self) -> None:
         await self.engine.dispose()

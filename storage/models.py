@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -12,9 +13,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    Numeric,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -216,6 +220,79 @@ class ProcessedEvent(Base):
     processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+# --- reports ------------------------------------------------------------------------------
+
+
+class Report(Base):
+    """A submitted activity. Key figures have columns of their own for the digests; the rest is ``details``."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_unit_date", "unit_id", "activity_date"),
+        Index("ix_reports_author_created", "author_person_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_token: Mapped[str] = mapped_column(String(36), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    author_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(20))
+    activity_date: Mapped[dt.date] = mapped_column(index=True)
+    pair_id: Mapped[int | None] = mapped_column(ForeignKey("twinning_pairs.id", ondelete="SET NULL"))
+    partner_name: Mapped[str] = mapped_column(String(200))
+    partner_country: Mapped[str] = mapped_column(String(2))
+    partner_province: Mapped[str | None] = mapped_column(String(100))
+    venue: Mapped[str] = mapped_column(String(12))
+    participants_ours: Mapped[int | None]
+    participants_partner: Mapped[int | None]
+    gift_packages: Mapped[int | None]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(12), default="submitted")
+    status_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+    author: Mapped[Person] = relationship(lazy="joined")
+    photos: Mapped[list[ReportPhoto]] = relationship(order_by="ReportPhoto.position", lazy="selectin")
+
+
+class ReportVersion(Base):
+    """The audit trail: every state a report has had, with who changed it and when."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("report_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    action: Mapped[str] = mapped_column(String(12))
+    data: Mapped[dict[str, Any]]
+    changed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class ReportPhoto(Base):
+    __tablename__ = "report_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(255))
+    file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None]
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+
+
 __all__ = [
     "Base",
     "Cluster",
@@ -226,6 +303,9 @@ __all__ = [
     "ProcessedEvent",
     "Province",
     "ProvinceAlias",
+    "Report",
+    "ReportPhoto",
+    "ReportVersion",
     "TwinningPair",
     "Unit",
     "utcnow",

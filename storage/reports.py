@@ -1,0 +1,160 @@
+"""Reports: submission from a finished draft, duplicates, the author's list, corrections and withdrawals,
+each change kept as a version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, Report, ReportPhoto, ReportVersion, TwinningPair
+
+_COLUMN_FIELDS = {
+    "kind": "kind",
+    "venue": "venue",
+    "participants_ours": "participants_ours",
+    "participants_partner": "participants_partner",
+    "gift_packages": "gift_packages",
+    "description": "description",
+}
+_NOT_DETAILS = {*_COLUMN_FIELDS, "unit", "unit_name", "unit_fixed", "date", "pair", "partner", "partner_name",
+                "partner_country", "photos", "location", "value", "medicine_value"}
+
+
+def snapshot(report: Report) -> dict[str, Any]:
+    """Everything a version records, as JSON."""
+    return {
+        "kind": report.kind,
+        "activity_date": report.activity_date.isoformat(),
+        "unit_id": report.unit_id,
+        "pair_id": report.pair_id,
+        "partner_name": report.partner_name,
+        "partner_country": report.partner_country,
+        "partner_province": report.partner_province,
+        "venue": report.venue,
+        "participants_ours": report.participants_ours,
+        "participants_partner": report.participants_partner,
+        "gift_packages": report.gift_packages,
+        "amount": str(report.amount) if report.amount is not None else None,
+        "currency": report.currency,
+        "description": report.description,
+        "details": report.details,
+        "latitude": report.latitude,
+        "longitude": report.longitude,
+        "photos": [p.file_id for p in report.photos],
+        "status": report.status,
+        "status_reason": report.status_reason,
+    }
+
+
+def apply_values(report: Report, values: dict[str, Any]) -> None:
+    """Copy draft values onto a report's columns and details."""
+    for key, column in _COLUMN_FIELDS.items():
+        if key in values:
+            setattr(report, column, values[key])
+    if "date" in values:
+        report.activity_date = dt.date.fromisoformat(values["date"])
+    if "unit" in values:
+        report.unit_id = int(values["unit"])
+    partner = values.get("partner")
+    if values.get("pair") not in (None, "other") and partner:
+        report.pair_id = int(values["pair"])
+        report.partner_name = partner["name"]
+        report.partner_country = partner["country"]
+        report.partner_province = partner.get("province")
+    elif values.get("pair") == "other":
+        report.pair_id = None
+        report.partner_name = values.get("partner_name") or ""
+        report.partner_country = values.get("partner_country") or ""
+        report.partner_province = None
+    money = values.get("value") or values.get("medicine_value")
+    report.amount = Decimal(money["amount"]) if money else None
+    report.currency = money["currency"] if money else None
+    location = values.get("location") or {}
+    report.latitude = location.get("lat")
+    report.longitude = location.get("lon")
+    details = {k: v for k, v in values.items() if k not in _NOT_DETAILS and v is not None}
+    for money_key in ("value", "medicine_value"):
+        if values.get(money_key):
+            details[money_key] = values[money_key]
+    if location.get("place"):
+        details["place"] = location["place"]
+    report.details = details
+
+
+async def submit(
+    session: AsyncSession, *, token: str, values: dict[str, Any], author: Person, channel: str, now: dt.datetime
+) -> tuple[Report, bool]:
+    """Create the report of a draft; (report, False) when that draft was submitted already."""
+    existing = await session.scalar(select(Report).where(Report.draft_token == token))
+    if existing is not None:
+        return existing, False
+    report = Report(draft_token=token, author_person_id=author.id, channel=channel, created_at=now,
+                    updated_at=now, status="submitted", version=1, details={})
+    apply_values(report, values)
+    session.add(report)
+    await session.flush()
+    for position, photo in enumerate(values.get("photos") or []):
+        session.add(ReportPhoto(report_id=report.id, position=position, channel=channel, file_id=photo["file_id"],
+                                file_unique_id=photo.get("unique_id"), file_size=photo.get("size"),
+                                stored_path=photo.get("path")))
+    await session.flush()
+    await session.refresh(report, ["photos", "unit", "author"])
+    session.add(ReportVersion(report_id=report.id, version=1, action="submitted", data=snapshot(report),
+                              changed_by_person_id=author.id, changed_at=now))
+    await session.flush()
+    return report, True
+
+
+async def possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> Report | None:
+    if not values.get("unit") or not values.get("date") or not values.get("kind"):
+        return None
+    query = select(Report).where(
+        Report.unit_id == int(values["unit"]),
+        Report.kind == values["kind"],
+        Report.activity_date == dt.date.fromisoformat(values["date"]),
+        Report.status == "submitted",
+    )
+    if values.get("pair") not in (None, "other"):
+        query = query.where(Report.pair_id == int(values["pair"]))
+    elif values.get("partner_name"):
+        query = query.where(Report.partner_name == values["partner_name"])
+    return await session.scalar(query.order_by(Report.id).limit(1))
+
+
+async def by_author(session: AsyncSession, person_id: int, limit: int = 10) -> list[Report]:
+    return list((await session.scalars(
+        select(Report).where(Report.author_person_id == person_id).order_by(Report.created_at.desc(),
+                                                                            Report.id.desc()).limit(limit)
+    )).all())
+
+
+async def get(session: AsyncSession, report_id: int, *, lock: bool = False) -> Report | None:
+    query = select(Report).where(Report.id == report_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def record_change(session: AsyncSession, report: Report, *, action: str, by: Person,
+                        now: dt.datetime, note: str | None = None) -> None:
+    report.version += 1
+    report.updated_at = now
+    await session.flush()
+    await session.refresh(report, ["photos"])
+    session.add(ReportVersion(report_id=report.id, version=report.version, action=action, data=snapshot(report),
+                              changed_by_person_id=by.id, changed_at=now, note=note))
+    await session.flush()
+
+
+async def versions(session: AsyncSession, report_id: int) -> list[ReportVersion]:
+    return list((await session.scalars(
+        select(ReportVersion).where(ReportVersion.report_id == report_id).order_by(ReportVersion.version)
+    )).all())
+
+
+async def pairs_of_unit(session: AsyncSession, unit_id: int) -> list[TwinningPair]:
+    return list((await session.scalars(
+        select(TwinningPair).where(TwinningPair.unit_id == unit_id, TwinningPair.active).order_by(TwinningPair.id)
+    )).all())
