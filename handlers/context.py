@@ -78,7 +78,6 @@ class Context:
         )
 
     def set_state(self, **values: Any) -> None:
-        # Reassign rather than mutate: the JSON column only notices a new value.
         self.conversation.data = {**self.conversation.data, **values}
 
     def drop_state(self, *keys: str) -> None:

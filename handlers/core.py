@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.orm.attributes import flag_modified
+
 from handlers import commands as registry
 from handlers.context import Context, CoreConfig
 from handlers.events import Incoming, Outcome
@@ -50,6 +52,8 @@ class Core:
                 now=self.config.clock(),
             )
             await route(ctx)
+            # Handlers change the nested draft in place, which the JSON column cannot see by itself.
+            flag_modified(conversation, "data")
             await uow.commit()
         return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
                        role=ctx.role, locale=ctx.t.locale)

@@ -50,7 +50,7 @@ async def start_report(ctx: Context, _args: str) -> None:
         values.update(unit=person.unit_id, unit_name=person.unit.name, unit_fixed=True)
     ctx.conversation.flow = FLOW
     ctx.set_state(draft={"token": str(uuid.uuid4()), "started": ctx.incoming.sent_at.isoformat(),
-                         "values": values, "history": []})
+                         "written": ctx.incoming.sent_at.isoformat(), "values": values, "history": []})
     await advance(ctx)
 
 
@@ -184,7 +184,9 @@ async def options_for(ctx: Context, field: Field) -> list[Option]:
     if field.type == "choice":
         return [Option(t(label), f"f:{value}") for value, label in field.choices]
     if field.type == "date":
-        written = ctx.incoming.sent_at.astimezone(ctx.config.tz).date()
+        # The day the officer last wrote, not the day it reached us: a report typed offline keeps its day.
+        written_at = ctx.state["draft"].get("written") or ctx.incoming.sent_at.isoformat()
+        written = dt.datetime.fromisoformat(written_at).astimezone(ctx.config.tz).date()
         today = min(written, ctx.today)
         return [Option(t("Today ({date})", date=today.strftime("%d/%m")), f"f:{today.isoformat()}"),
                 Option(t("Yesterday ({date})", date=(today - dt.timedelta(days=1)).strftime("%d/%m")),
@@ -217,6 +219,9 @@ async def on_input(ctx: Context) -> bool:
     step = ctx.conversation.step
     if ctx.conversation.flow not in (FLOW, CORRECT) or not step:
         return False
+    draft = ctx.state["draft"]
+    draft["written"] = ctx.incoming.sent_at.isoformat()
+    ctx.set_state(draft=draft)
     if step in (REVIEW, RESUME, CONFIRM_CANCEL):
         ctx.say(ctx.t("Please use the buttons below."))
         await reprompt(ctx)

@@ -68,7 +68,7 @@ async def invite_by_code(session: AsyncSession, code: str) -> Invite | None:
     cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
     if not cleaned or len(cleaned) > 32:
         return None
-    return await session.scalar(select(Invite).where(Invite.code == cleaned).with_for_update())
+    return await session.scalar(select(Invite).where(Invite.code == cleaned).with_for_update(of=Invite))
 
 
 async def accept_invite(

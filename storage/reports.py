@@ -134,7 +134,7 @@ async def by_author(session: AsyncSession, person_id: int, limit: int = 10) -> l
 
 async def get(session: AsyncSession, report_id: int, *, lock: bool = False) -> Report | None:
     query = select(Report).where(Report.id == report_id)
-    return await session.scalar(query.with_for_update() if lock else query)
+    return await session.scalar(query.with_for_update(of=Report) if lock else query)
 
 
 async def record_change(session: AsyncSession, report: Report, *, action: str, by: Person,

@@ -85,7 +85,7 @@ def message_incoming(message: Message, update_id: int) -> Incoming | None:
     )
 
 
-def callback_incoming(query: CallbackQuery, update_id: int) -> Incoming | None:
+def callback_incoming(query: CallbackQuery, update_id: int, now: dt.datetime) -> Incoming | None:
     seq_text, _, value = (query.data or "").partition(":")
     if not value or not seq_text.isdigit():
         return None
@@ -94,7 +94,7 @@ def callback_incoming(query: CallbackQuery, update_id: int) -> Incoming | None:
         channel=CHANNEL,
         chat_id=str(chat_id),
         # A tap carries no time of its own; it happens now.
-        sent_at=dt.datetime.now(dt.UTC),
+        sent_at=now,
         choice=value,
         choice_seq=int(seq_text),
         event_key=str(update_id),
@@ -185,7 +185,7 @@ def build_router(core: Core) -> Router:
 
     @router.callback_query(F.data)
     async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        incoming = callback_incoming(query, event_update.update_id)
+        incoming = callback_incoming(query, event_update.update_id, core.config.clock())
         if incoming is None:
             await query.answer()
             return

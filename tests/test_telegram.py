@@ -1,0 +1,213 @@
+"""Transcripts through the real aiogram dispatcher against the loopback Bot API: onboarding, a report by
+button taps, redelivery, double taps, albums, restarts and concurrent updates."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.context import CoreConfig
+from handlers.core import Core
+from storage.db import Database
+from storage.models import Conversation, Report, ReportPhoto
+from tests.conftest import Clock
+from tests.telegram_harness import TelegramHarness, TelegramUser, notices, text
+from tests.test_onboarding import make_invite
+
+
+@pytest.fixture
+async def tg(core: Core):  # type: ignore[no-untyped-def]
+    async with TelegramHarness(core) as harness:
+        yield harness
+        assert harness.stub.violations == []
+
+
+async def registered(tg: TelegramHarness, db: Database, clock: Clock, user_id: int = 1001,
+                     **kw: object) -> TelegramUser:
+    user = tg.user(user_id, **kw)  # type: ignore[arg-type]
+    await user.send(f"/start {await make_invite(db, clock)}")
+    return user
+
+
+async def reports_count(db: Database) -> int:
+    async with db.unit_of_work() as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(Report)) or 0)
+
+
+async def test_start_with_invite_over_telegram(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = tg.user(1001, first_name="<script>alert(1)</script>")
+    calls = await user.send(f"/start {await make_invite(db, clock)}")
+    [sent] = [c for c in calls if c.method == "sendMessage"]
+    assert sent.params["parse_mode"] == "HTML"
+    assert "Welcome, &lt;script&gt;alert(1)&lt;/script&gt;!" in sent.params["text"]
+    assert "Đồn Biên phòng CKQT Lào Cai" in sent.params["text"]
+    buttons = [b for row in sent.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+    [menu] = [c for c in calls if c.method == "setMyCommands"]
+    assert menu.params["scope"] == {"type": "chat", "chat_id": 1001}
+    assert {c["command"] for c in menu.params["commands"]} >= {"report", "myreports", "lang"}
+    assert "invite" not in {c["command"] for c in menu.params["commands"]}
+
+
+async def test_exchange_report_by_taps(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Exchange")
+    said = text(await user.tap("Today"))
+    assert "Which twinned partner" in said
+    await user.tap("Hà Khẩu")
+    await user.tap("At the border line")
+    await user.send("45")
+    await user.send("1.200")
+    await user.tap("Sport")
+    await user.send("Giao lưu bóng đá hữu nghị giữa hai đồn")
+    await user.tap("Skip")
+    said = text(await user.tap("Skip"))
+    assert "Please check your report" in said and "Participants (partner side):</b> 1,200" in said
+    calls = await user.tap("Submit")
+    assert "✅ Report #1 submitted" in text(calls)
+    assert notices(calls) == ["Report #1 submitted."]
+    async with db.unit_of_work() as uow:
+        report = await uow.session.scalar(select(Report))
+        assert report is not None
+        assert (report.kind, report.venue, report.participants_partner) == ("exchange", "border", 1200)
+        assert report.details == {"exchange_type": "sport"} and report.channel == "telegram"
+        conversation = await uow.session.scalar(select(Conversation))
+        assert conversation is not None and conversation.flow is None
+
+
+async def test_redelivered_update_changes_nothing(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    update = user.message("/report")
+    first = await tg.feed(update)
+    assert "What kind of activity" in text(first)
+    again = await tg.feed(update)
+    assert again == []
+
+
+async def test_double_tap_on_submit_files_one_report(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await fill_to_review(user_ := await registered(tg, db, clock))
+    del user_
+    tap = user.callback("Submit")
+    tap_again = user.callback("Submit")
+    before = len(tg.stub.calls)
+    await asyncio.gather(tg.feed(tap), tg.feed(tap_again))
+    assert await reports_count(db) == 1
+    assert sorted(notices(tg.stub.calls[before:])) == sorted(
+        ["Report #1 submitted.", "That button belongs to an earlier message."]
+    )
+
+
+async def fill_to_review(user: TelegramUser) -> TelegramUser:
+    await user.tap("Report an activity")
+    await user.tap("Visit")
+    await user.tap("Yesterday")
+    await user.tap("Hà Khẩu")
+    await user.tap("On the partner's side")
+    await user.send("5")
+    await user.send("8")
+    await user.tap("New Year")
+    await user.send("Chúc Tết Trạm KSBP Hà Khẩu")
+    await user.tap("Skip")
+    await user.tap("Skip")
+    return user
+
+
+async def test_album_attaches_every_photo_with_one_answer(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Visit")
+    await user.tap("Today")
+    await user.tap("Hà Khẩu")
+    await user.tap("On our side")
+    await user.tap("Skip")
+    await user.tap("Skip")
+    await user.tap("Skip")
+    said = text(await user.send("Thăm hỏi"))
+    assert "Send photos" in said
+    answers = [await user.photo(f"AgAC-{n}", 200_000 + n, media_group_id="album-1") for n in range(3)]
+    assert [len([c for c in a if c.method == "sendMessage"]) for a in answers] == [1, 0, 0]
+    said = text(await user.photo("AgAC-single", 99_000))
+    assert "4 photos received" in said
+    said = text(await user.send("hello"))
+    assert "Send photos here" in said
+    await user.tap("Done")
+    await user.tap("Skip")
+    await user.tap("Submit")
+    async with db.unit_of_work() as uow:
+        photos = (await uow.session.scalars(select(ReportPhoto).order_by(ReportPhoto.position))).all()
+        assert [(p.file_id, p.file_size) for p in photos] == [
+            ("AgAC-0", 200_000), ("AgAC-1", 200_001), ("AgAC-2", 200_002), ("AgAC-single", 99_000)]
+
+
+async def test_restart_mid_report_continues_at_the_same_step(
+    tg: TelegramHarness, db: Database, db_url: str, config: CoreConfig, clock: Clock
+) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Donation")
+    await user.tap("Today")
+    await user.tap("Hà Khẩu")
+    said = text(await user.tap("On our side"))
+    assert "How many people took part on our side?" in said
+    # A new process on the same database: nothing of the old core is reused.
+    restarted = Core(db if db.url.startswith("postgresql") else Database(db_url), config)
+    tg.use_core(restarted)
+    said = text(await user.send("30"))
+    assert "partner's side" in said
+    said = text(await user.send("/report"))
+    assert "You have an unfinished report from 23/11/2026 (Donation / gifts)" in said
+    said = text(await user.tap("Continue"))
+    assert "How many people took part on the partner's side?" in said
+    if restarted.db is not db:
+        await restarted.db.dispose()
+
+
+async def test_concurrent_answers_from_one_user_are_taken_one_after_the_other(
+    tg: TelegramHarness, db: Database, clock: Clock
+) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Exchange")
+    await user.tap("Today")
+    await user.tap("Hà Khẩu")
+    await user.tap("On our side")
+    before = len(tg.stub.calls)
+    await asyncio.gather(*(tg.feed(user.message(n)) for n in ("11", "22")))
+    prompts = text(tg.stub.calls[before:])
+    assert prompts.count("How many people took part on the partner's side?") == 1
+    assert prompts.count("What kind of exchange?") == 1
+    async with db.unit_of_work() as uow:
+        conversation = await uow.session.scalar(select(Conversation).where(Conversation.flow == "report"))
+        assert conversation is not None
+        values = conversation.data["draft"]["values"]
+        assert {values["participants_ours"], values["participants_partner"]} == {11, 22}
+        assert conversation.step == "exchange_type"
+
+
+async def test_activity_date_is_the_day_the_message_was_written(
+    tg: TelegramHarness, db: Database, clock: Clock
+) -> None:
+    user = await registered(tg, db, clock)
+    written = clock() - dt.timedelta(days=2)  # typed offline on Saturday, delivered on Monday
+    said = text(await user.send("/report", written=written))
+    assert "What kind" in said
+    await user.tap("Exchange")
+    assert "Today (21/11)" in user.buttons()
+
+
+async def test_old_button_after_submit_is_answered_and_changes_nothing(
+    tg: TelegramHarness, db: Database, clock: Clock
+) -> None:
+    user = await fill_to_review(await registered(tg, db, clock))
+    old_kind_button = None
+    stale = user.callback("Submit")
+    await tg.feed(stale)
+    again = await tg.feed(user.h.stub.make_callback(user.id, stale["callback_query"]["data"],
+                                                    message_id=stale["callback_query"]["message"]["message_id"]))
+    assert notices(again) == ["That button belongs to an earlier message."]
+    assert await reports_count(db) == 1
+    del old_kind_button
