@@ -43,7 +43,7 @@ class WebhookHandler:
         self.secret = secret.encode()
         self.tasks: set[asyncio.Task[Any]] = set()
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
             return web.Response(status=401, text="unauthorized")
@@ -72,7 +72,7 @@ class WebhookHandler:
 def build_webhook_app(app: App, bot: Bot, secret: str) -> tuple[web.Application, WebhookHandler]:
     handler = WebhookHandler(telegram.build_dispatcher(app.core), bot, secret)
     web_app = web.Application(client_max_size=1 << 20)
-    web_app.router.add_post(app.settings.webhook_path, handler)
+    web_app.router.add_post(app.settings.webhook_path, handler.handle)
     web_app.router.add_get("/healthz", _health)
     return web_app, handler
 

@@ -73,10 +73,14 @@ def typed_choice(ctx: Context) -> str | None:
     if not menu.get("free") and text.isdigit() and 1 <= int(text) <= len(options):
         return str(options[int(text) - 1][0])
     key = fold(text)
+    if not key:
+        return None
     for value, label in options:
-        if key and key == fold(label):
+        if key == fold(label):
             return str(value)
-    return None
+    # The first words of one option ("outgoing" for "Outgoing (đoàn ra)") are enough.
+    starting = [value for value, label in options if len(key) >= 3 and fold(label).startswith(key)]
+    return str(starting[0]) if len(starting) == 1 else None
 
 
 async def route(ctx: Context) -> None:

@@ -29,7 +29,9 @@ from typing import Any, NamedTuple
 from aiohttp import web
 
 SPEC_ENV = "TWINBOT_BOTAPI_SPEC"
-DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "telegram" / "api.min.json"
+# The published Bot API spec (MIT, see data/telegram-bot-api.LICENSE), kept in the tree so a fresh clone
+# tests offline; TWINBOT_BOTAPI_SPEC points at a newer copy.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "data" / "telegram-bot-api.min.json"
 
 BOT_FIRST_NAME = "Twinbot"
 BOT_USERNAME = "twinbot_test_bot"
