@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
 from bot.app import build_app, prepare_database
@@ -21,6 +22,8 @@ def _out(text: str) -> None:
 async def console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.console import ConsoleChannel
 
+    if settings.log_level != "DEBUG":
+        logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation
     app = await build_app(settings, seed_sample=not args.no_sample)
     try:
         channel = ConsoleChannel(app.core, user_id=args.user, language_code=args.lang)

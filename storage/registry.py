@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -508,7 +508,8 @@ def describe_summary(summary: ImportSummary) -> str:
 
 async def demo_unit(session: AsyncSession) -> Unit | None:
     """A unit with twinning pairs, for the console demo's ready-made invite."""
+    pairs = func.count(TwinningPair.id)
     return await session.scalar(
         select(Unit).join(TwinningPair, TwinningPair.unit_id == Unit.id)
-        .where(Unit.active, TwinningPair.active).order_by(Unit.code).limit(1)
+        .where(Unit.active, TwinningPair.active).group_by(Unit.id).order_by(pairs.desc(), Unit.code).limit(1)
     )

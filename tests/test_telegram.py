@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import telegram
 from handlers.context import CoreConfig
 from handlers.core import Core
 from storage.db import Database
@@ -211,3 +212,30 @@ async def test_old_button_after_submit_is_answered_and_changes_nothing(
     assert notices(again) == ["That button belongs to an earlier message."]
     assert await reports_count(db) == 1
     del old_kind_button
+
+
+async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
+    tg: TelegramHarness, db: Database, db_url: str, config: CoreConfig, clock: Clock
+) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Exchange")
+    await user.tap("Today")
+    await user.tap("Hà Khẩu")
+    await user.tap("On our side")
+    # A second process with its own engine and connection pool, behind the same bot.
+    other_db = Database(db_url)
+    other = TelegramHarness(Core(other_db, config))
+    other.stub, other.bot = tg.stub, tg.bot
+    other.dispatcher = telegram.build_dispatcher(other.core)
+    try:
+        first, second = user.message("7"), user.message("9")
+        await asyncio.gather(tg.feed(first), other.feed(second), tg.feed(first), other.feed(second))
+    finally:
+        await other_db.dispose()
+    async with db.unit_of_work() as uow:
+        conversation = await uow.session.scalar(select(Conversation).where(Conversation.flow == "report"))
+        assert conversation is not None
+        values = conversation.data["draft"]["values"]
+        assert {values["participants_ours"], values["participants_partner"]} == {7, 9}
+        assert conversation.step == "exchange_type"
