@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from bot.settings import Settings
 from handlers.context import CoreConfig
 from handlers.core import Core
-from storage import migrate, registry
+from storage import conversations, migrate, registry
 from storage.db import Database
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> 
         await migrate.upgrade(db)
         async with db.unit_of_work() as uow:
             await registry.seed_provinces(uow.session)
+            # Telegram redelivers for about a day at most; keep a fortnight of seen update ids.
+            await conversations.forget_events_before(uow.session, utcnow() - dt.timedelta(days=14))
             if seed_sample and await registry.registry_is_empty(uow.session):
                 spec = registry.load_registry_file(registry.SAMPLE_REGISTRY)
                 await registry.apply_registry(uow.session, spec)

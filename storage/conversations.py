@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -47,6 +49,6 @@ async def first_time(session: AsyncSession, channel: str, event_key: str) -> boo
     return bool(result.rowcount)
 
 
-async def forget_events_before(session: AsyncSession, cutoff) -> int:  # type: ignore[no-untyped-def]
+async def forget_events_before(session: AsyncSession, cutoff: dt.datetime) -> int:
     result = await session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff))
     return int(result.rowcount or 0)

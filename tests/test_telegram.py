@@ -239,3 +239,21 @@ async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
         values = conversation.data["draft"]["values"]
         assert {values["participants_ours"], values["participants_partner"]} == {7, 9}
         assert conversation.step == "exchange_type"
+
+
+async def test_location_button_stores_coordinates(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    for step in ("Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip"):
+        await user.tap(step)
+    await user.send("Gặp mặt đầu xuân")
+    calls = await user.tap("Skip")
+    keyboard = calls[-1].params["reply_markup"]["keyboard"]
+    assert keyboard[0][0] == {"text": "📍 Send my location", "request_location": True}
+    located = user.message("", location={"latitude": 22.5049, "longitude": 103.9676})
+    del located["message"]["text"]
+    said = text(await tg.feed(located))
+    assert "Location:</b> 22.50490, 103.96760" in said
+    await user.tap("Submit")
+    async with db.unit_of_work() as uow:
+        report = await uow.session.scalar(select(Report))
+        assert report is not None and (report.latitude, report.longitude) == (22.5049, 103.9676)
