@@ -50,6 +50,7 @@ def values_of(report: Report) -> dict[str, Any]:
         "date": report.activity_date.isoformat(), "venue": report.venue,
         "participants_ours": report.participants_ours, "participants_partner": report.participants_partner,
         "description": report.description, "gift_packages": report.gift_packages,
+        "delegations": report.delegations, "delegation_people": report.delegation_people,
     }
     if report.pair_id:
         values["pair"] = report.pair_id

@@ -247,6 +247,8 @@ class Report(Base):
     participants_ours: Mapped[int | None]
     participants_partner: Mapped[int | None]
     gift_packages: Mapped[int | None]
+    delegations: Mapped[int | None]
+    delegation_people: Mapped[int | None]
     amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(Text)
@@ -255,6 +257,8 @@ class Report(Base):
     longitude: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(12), default="submitted")
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    # Accent-folded unit, partner, place and description: what /find searches (FTS5 / tsvector).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -293,10 +297,80 @@ class ReportPhoto(Base):
     stored_path: Mapped[str | None] = mapped_column(String(500))
 
 
+# --- weekly rhythm: digests, reminders, group bindings ---------------------------------------
+
+
+class GroupBinding(Base):
+    """A group chat a coordinator bound to their cluster with /bindgroup; it receives the digest too."""
+
+    __tablename__ = "group_bindings"
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(200))
+    bound_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UnitWeek(Base):
+    """What a unit answered for an ISO week besides reports: "nothing to report", and reminders ignored."""
+
+    __tablename__ = "unit_weeks"
+    __table_args__ = (UniqueConstraint("unit_id", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    week: Mapped[str] = mapped_column(String(8))  # ISO week, "2026-W47"
+    nothing_to_report_at: Mapped[dt.datetime | None]
+    nothing_to_report_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reminded_at: Mapped[dt.datetime | None]
+
+
+class Delivery(Base):
+    """One message owed to one recipient (a digest, a reminder): sent exactly once whatever happens.
+
+    ``key`` names what is owed, e.g. ``digest:2:2026-W47`` or ``reminder:2026-W47``; the unique
+    (key, recipient) pair is what makes restarts, catch-ups and extra workers harmless.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("key", "recipient"), Index("ix_deliveries_status_due", "status", "due_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(100))  # "telegram:<chat id>", "zalo:<chat id>"
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sending | sent | blocked | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """A scheduled job's period that has been planned (its deliveries created), so a catch-up runs once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 __all__ = [
     "Base",
     "Cluster",
     "Conversation",
+    "Delivery",
+    "GroupBinding",
+    "JobRun",
     "Identity",
     "Invite",
     "Person",
@@ -308,5 +382,6 @@ __all__ = [
     "ReportVersion",
     "TwinningPair",
     "Unit",
+    "UnitWeek",
     "utcnow",
 ]

@@ -8,6 +8,7 @@ transaction, so a failed import changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -104,7 +105,20 @@ class RegistryError(Exception):
 
 
 class _Record(dict[str, Any]):
+    """A mapping that remembers the line it starts on, the line of each field, and fields given twice."""
+
     line: int = 0
+    lines: dict[Any, int]
+    duplicates: list[tuple[Any, int]]
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+
+class _Seq(list[Any]):
+    """A list that remembers the line of each entry."""
+
+    lines: list[int]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -114,10 +128,33 @@ class _LineLoader(yaml.SafeLoader):
 def _construct_record(loader: _LineLoader, node: yaml.MappingNode) -> _Record:
     record = _Record(loader.construct_mapping(node, deep=True))
     record.line = node.start_mark.line + 1
+    record.lines, record.duplicates = {}, []
+    for key_node, value_node in node.value:  # flattened by construct_mapping (merge keys resolved)
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in record.lines:
+            record.duplicates.append((key, line))
+        record.lines[key] = value_node.start_mark.line + 1  # the last one given is the one kept
     return record
 
 
+def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
+    seq = _Seq(loader.construct_sequence(node, deep=True))
+    seq.lines = [child.start_mark.line + 1 for child in node.value]
+    return seq
+
+
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    # An impossible unquoted date (2015-02-31) stays text, to be reported with its line like any bad value.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 @dataclass
@@ -170,18 +207,31 @@ class ImportSummary:
 
 
 def parse_signed(value: Any) -> tuple[dt.date | None, str | None]:
-    """``25/09/2014``, ``09/2014`` (month precision) or ``2014`` (year precision)."""
+    """``25/09/2014``, ``09/2014`` (month precision) or ``2014`` (year precision); YAML's own
+    ``2014-09-25`` is read as a day too."""
     if value is None or value == "":
         return None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), "day"
     if isinstance(value, dt.date):
         return value, "day"
     text = str(value).strip()
-    for pattern, precision in ((r"(\d{1,2})/(\d{1,2})/(\d{4})", "day"), (r"(\d{1,2})/(\d{4})", "month")):
+    for pattern, precision in (
+        (r"(\d{1,2})/(\d{1,2})/(\d{4})", "day"),
+        (r"(\d{1,2})/(\d{4})", "month"),
+        (r"(\d{4})-(\d{1,2})-(\d{1,2})", "iso"),
+    ):
         m = re.fullmatch(pattern, text)
         if m:
             parts = [int(g) for g in m.groups()]
-            day, month, year = parts if precision == "day" else [1, *parts]
-            return dt.date(year, month, day), precision
+            if precision == "iso":
+                precision, (year, month, day) = "day", parts
+            else:
+                day, month, year = parts if precision == "day" else [1, *parts]
+            try:
+                return dt.date(year, month, day), precision
+            except ValueError:
+                raise ValueError(f"date signed {text!r} is not a real date") from None
     if re.fullmatch(r"\d{4}", text):
         return dt.date(int(text), 1, 1), "year"
     raise ValueError(f"date signed {text!r} is not dd/mm/yyyy, mm/yyyy or yyyy")
@@ -199,10 +249,10 @@ def format_signed(day: dt.date | None, precision: str | None) -> str | None:
 
 def parse_registry(text: str, source: str) -> RegistrySpec:
     """Check a whole registry file; raise ``RegistryError`` listing every bad row as ``file:line: reason``."""
-    problems: list[str] = []
+    found: list[tuple[int, str]] = []
 
     def problem(line: int, reason: str) -> None:
-        problems.append(f"{source}:{line}: {reason}")
+        found.append((line, f"{source}:{line}: {reason}"))
 
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
@@ -212,31 +262,41 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         raise RegistryError([f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
     if not isinstance(doc, _Record):
         raise RegistryError([f"{source}:1: expected sections 'clusters', 'units' and 'pairs'"])
+    for key, line in doc.duplicates:
+        problem(line, f"section {key!r} appears twice")
     if doc.get("version", 1) != 1:
-        problem(doc.line, f"unsupported version {doc.get('version')!r} (this twinbot reads version 1)")
+        problem(doc.line_of("version"),
+                f"unsupported version {doc.get('version')!r} (this twinbot reads version 1)")
     unknown = set(doc) - {"version", "clusters", "units", "pairs"}
     if unknown:
-        problem(doc.line, f"unknown section(s): {', '.join(sorted(unknown))}")
+        problem(doc.line, f"unknown section(s): {', '.join(sorted(map(str, unknown)))}")
 
     spec = RegistrySpec()
 
     def rows(section: str, fields: set[str], required: Iterable[str]) -> list[_Record]:
         items = doc.get(section) or []
         if not isinstance(items, list):
-            problem(doc.line, f"'{section}' must be a list")
+            problem(doc.line_of(section), f"'{section}' must be a list")
             return []
+        lines = getattr(items, "lines", [doc.line_of(section)] * len(items))
         good = []
-        for item in items:
+        for item, line in zip(items, lines, strict=True):
             if not isinstance(item, _Record):
-                problem(doc.line, f"every entry of '{section}' must be a mapping of field: value")
+                problem(line, f"every entry of '{section}' must be a mapping of field: value")
                 continue
-            extra = set(item) - fields
+            extra = sorted(map(str, set(item) - fields))
             missing = [f for f in required if item.get(f) in (None, "")]
-            if extra:
-                problem(item.line, f"unknown field(s) {', '.join(sorted(extra))} in {section}")
+            for key, at in item.duplicates:
+                problem(at, f"{key} is given twice in this entry of {section}")
+            for key in extra:
+                guess = difflib.get_close_matches(key, sorted(fields - set(item)), n=1)
+                hint = f" (did you mean {guess[0]}?)" if guess else ""
+                problem(item.line_of(key), f"unknown field {key!r} in {section}{hint}")
+                if guess and guess[0] in missing:
+                    missing.remove(guess[0])  # already explained by the typo
             if missing:
                 problem(item.line, f"missing {', '.join(missing)} in {section}")
-            if not extra and not missing:
+            if not extra and not missing and not item.duplicates:
                 good.append(item)
         return good
 
@@ -246,14 +306,15 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
             return None
         value = " ".join(str(value).split())
         if len(value) > limit:
-            problem(item.line, f"{key} is longer than {limit} characters")
+            problem(item.line_of(key), f"{key} is longer than {limit} characters")
         return value
 
     def province(item: _Record, key: str) -> str | None:
         name = str(item.get(key))
         code = province_by_name(name)
         if code is None:
-            problem(item.line, f"unknown province {name!r} (use one of the 34 provinces or a pre-2025 name)")
+            problem(item.line_of(key),
+                    f"unknown province {name!r} (use one of the 34 provinces or a pre-2025 name)")
         return code
 
     seen_numbers: set[int] = set()
@@ -261,27 +322,32 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
     for item in rows("clusters", _CLUSTER_FIELDS, ("number", "name")):
         number = item["number"]
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            problem(item.line, f"cluster number {number!r} must be a whole number from 1")
+            problem(item.line_of("number"), f"cluster number {number!r} must be a whole number from 1")
             continue
         if number in seen_numbers:
-            problem(item.line, f"cluster {number} appears twice")
+            problem(item.line_of("number"), f"cluster {number} appears twice")
         seen_numbers.add(number)
         names = item.get("provinces") or []
         if not isinstance(names, list):
-            problem(item.line, "provinces must be a list, e.g. [Lào Cai, Lai Châu]")
+            problem(item.line_of("provinces"), "provinces must be a list, e.g. [Lào Cai, Lai Châu]")
             names = []
-        codes = []
-        for name in names:
+        name_lines = getattr(names, "lines", [item.line_of("provinces")] * len(names))
+        codes: list[str] = []
+        for name, line in zip(names, name_lines, strict=True):
             code = province_by_name(str(name))
             if code is None:
-                problem(item.line, f"unknown province {str(name)!r} in cluster {number}")
+                problem(line, f"unknown province {str(name)!r} in cluster {number}")
             elif code in assigned and assigned[code] != number:
-                problem(item.line, f"{_PROVINCE_NAMES[code]} is already in cluster {assigned[code]}")
-            else:
+                problem(line, f"{_PROVINCE_NAMES[code]} is already in cluster {assigned[code]}")
+            elif code not in codes:  # the same province twice (or by an old name too) in one list is harmless
                 assigned[code] = number
                 codes.append(code)
         leader = province(item, "leader") if item.get("leader") else None
         deputy = province(item, "deputy") if item.get("deputy") else None
+        for role, code in (("leader", leader), ("deputy", deputy)):
+            if code is not None and code not in codes:
+                problem(item.line_of(role), f"{role} {_PROVINCE_NAMES[code]} is not one of cluster {number}'s "
+                        "provinces")
         spec.clusters.append(
             ClusterSpec(
                 number=number,
@@ -297,12 +363,12 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
     for item in rows("units", _UNIT_FIELDS, ("code", "name", "kind", "province")):
         code = str(item["code"]).strip()
         if not CODE_RE.match(code):
-            problem(item.line, f"unit code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
+            problem(item.line_of("code"), f"unit code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
         elif code in unit_codes:
-            problem(item.line, f"unit code {code} appears twice")
+            problem(item.line_of("code"), f"unit code {code} appears twice")
         unit_codes.add(code)
         if item["kind"] not in UNIT_KINDS:
-            problem(item.line, f"unit kind {item['kind']!r} is not one of {', '.join(UNIT_KINDS)}")
+            problem(item.line_of("kind"), f"unit kind {item['kind']!r} is not one of {', '.join(UNIT_KINDS)}")
         province_code = province(item, "province")
         spec.units.append(
             UnitSpec(code, text_field(item, "name", 200) or "", str(item["kind"]), province_code or "")
@@ -312,31 +378,34 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
     for item in rows("pairs", _PAIR_FIELDS, ("code", "unit", "partner", "country", "kind")):
         code = str(item["code"]).strip()
         if not CODE_RE.match(code):
-            problem(item.line, f"pair code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
+            problem(item.line_of("code"), f"pair code {code!r}: use A-Z, 0-9 and '-', at most 40 characters")
         elif code in pair_codes:
-            problem(item.line, f"pair code {code} appears twice")
+            problem(item.line_of("code"), f"pair code {code} appears twice")
         pair_codes.add(code)
-        if str(item["unit"]) not in unit_codes:
-            problem(item.line, f"pair {code} names unit {item['unit']!r}, which is not in the units section")
-        country = str(item["country"]).upper()
+        unit_code = str(item["unit"]).strip()
+        if unit_code not in unit_codes:
+            problem(item.line_of("unit"),
+                    f"pair {code} names unit {item['unit']!r}, which is not in the units section")
+        country = str(item["country"]).strip().upper()
         if country not in COUNTRIES:
-            problem(item.line, f"country {item['country']!r} is not one of {', '.join(COUNTRIES)}")
+            problem(item.line_of("country"), f"country {item['country']!r} is not one of {', '.join(COUNTRIES)}")
         if item["kind"] not in PAIR_KINDS:
-            problem(item.line, f"pair kind {item['kind']!r} is not one of {', '.join(PAIR_KINDS)}")
+            problem(item.line_of("kind"), f"pair kind {item['kind']!r} is not one of {', '.join(PAIR_KINDS)}")
         partner_province = None
         if item.get("partner_province"):
             partner_province = partner_province_by_name(str(item["partner_province"]))
             if partner_province is None:
-                problem(item.line, f"unknown partner province {item['partner_province']!r}")
+                problem(item.line_of("partner_province"),
+                        f"unknown partner province {item['partner_province']!r}")
         try:
             signed_on, precision = parse_signed(item.get("signed"))
         except ValueError as exc:
-            problem(item.line, str(exc))
+            problem(item.line_of("signed"), str(exc))
             signed_on, precision = None, None
         spec.pairs.append(
             PairSpec(
                 code=code,
-                unit_code=str(item["unit"]),
+                unit_code=unit_code,
                 partner=text_field(item, "partner", 200) or "",
                 country=country,
                 partner_province=partner_province,
@@ -346,8 +415,8 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
                 note=text_field(item, "note", 500),
             )
         )
-    if problems:
-        raise RegistryError(problems)
+    if found:
+        raise RegistryError([text for _, text in sorted(found, key=lambda f: f[0])])  # in file order
     return spec
 
 
@@ -376,6 +445,7 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
     await seed_provinces(session)
     summary = ImportSummary()
     clusters = {c.number: c for c in (await session.scalars(select(Cluster))).all()}
+    touched: set[int] = set()  # numbers of clusters already counted as created or updated
     for cs in spec.clusters:
         values = {"name": cs.name, "leader_province_code": cs.leader, "deputy_province_code": cs.deputy,
                   "basis": cs.basis}
@@ -385,12 +455,22 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
             session.add(row)
             clusters[cs.number] = row
             summary.created["clusters"] += 1
+            touched.add(cs.number)
         elif _assign(row, values):
             summary.updated["clusters"] += 1
+            touched.add(cs.number)
     await session.flush()
+    numbers = {row.id: number for number, row in clusters.items()}
     membership = {code: clusters[cs.number].id for cs in spec.clusters for code in cs.province_codes}
     for province in (await session.scalars(select(Province))).all():
-        province.cluster_id = membership.get(province.code)
+        new_id = membership.get(province.code)
+        if province.cluster_id != new_id:
+            # A province joining or leaving a cluster changes both clusters.
+            for number in (numbers.get(i) for i in (province.cluster_id, new_id) if i is not None):
+                if number is not None and number not in touched:
+                    summary.updated["clusters"] += 1
+                    touched.add(number)
+            province.cluster_id = new_id
 
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     for us in spec.units:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.folding import fold
 from storage.models import Person, Report, ReportPhoto, ReportVersion, TwinningPair
 
 _COLUMN_FIELDS = {
@@ -18,6 +19,8 @@ _COLUMN_FIELDS = {
     "participants_ours": "participants_ours",
     "participants_partner": "participants_partner",
     "gift_packages": "gift_packages",
+    "delegations": "delegations",
+    "delegation_people": "delegation_people",
     "description": "description",
 }
 _NOT_DETAILS = {*_COLUMN_FIELDS, "unit", "unit_name", "unit_fixed", "date", "pair", "partner", "partner_name",
@@ -38,6 +41,8 @@ def snapshot(report: Report) -> dict[str, Any]:
         "participants_ours": report.participants_ours,
         "participants_partner": report.participants_partner,
         "gift_packages": report.gift_packages,
+        "delegations": report.delegations,
+        "delegation_people": report.delegation_people,
         "amount": str(report.amount) if report.amount is not None else None,
         "currency": report.currency,
         "description": report.description,
@@ -83,6 +88,11 @@ def apply_values(report: Report, values: dict[str, Any]) -> None:
     if location.get("place"):
         details["place"] = location["place"]
     report.details = details
+    report.search_text = fold(" ".join(
+        part or "" for part in (report.description, report.partner_name, report.partner_province,
+                                values.get("unit_name"), details.get("place"), details.get("gift_items"),
+                                details.get("recipients"))
+    ))
 
 
 async def submit(

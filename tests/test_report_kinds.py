@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.channels.console import ConsoleChannel
 from handlers.core import Core
 from storage.db import Database
-from storage.models import Report, ReportVersion
+from storage.models import ReportVersion
 from tests.conftest import Clock
 from tests.test_report_console import all_reports, officer
 
@@ -35,7 +35,7 @@ KINDS = {
     "visit": ({"What was the occasion?": "National day"}, {"occasion": "national_day"}, {}),
     "delegation": ({"incoming or outgoing?": "Outgoing", "How many delegations?": "2",
                     "How many people in all?": "14"},
-                   {"direction": "out", "delegations": 2, "delegation_people": 14}, {}),
+                   {"direction": "out"}, {"delegations": 2, "delegation_people": 14}),
     "patrol": ({"border markers": "3", "kilometres": "7,5"}, {"markers": 3, "km": "7.5"}, {}),
     "medical": ({"examined or treated": "150", "value of the medicines": "20 triệu"},
                 {"patients": 150}, {"amount": Decimal("20000000"), "currency": "VND"}),
