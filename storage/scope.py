@@ -1,0 +1,65 @@
+"""Who sees what: an officer their unit, a coordinator their cluster, an admin everything.
+
+Every query over reports or units that answers a person goes through ``Scope``, so the rule
+lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from storage.models import Person, Province, Report, Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    unit_id: int | None = None
+    cluster_id: int | None = None
+    everything: bool = False
+
+    @classmethod
+    def of(cls, person: Person | None) -> Scope | None:
+        if person is None or person.role is None:
+            return None
+        if person.role == "admin":
+            return cls(everything=True)
+        if person.role == "coordinator" and person.cluster_id is not None:
+            return cls(cluster_id=person.cluster_id)
+        if person.role == "officer" and person.unit_id is not None:
+            return cls(unit_id=person.unit_id)
+        return cls(unit_id=-1)  # a role without its unit or cluster sees nothing
+
+    @classmethod
+    def cluster(cls, cluster_id: int) -> Scope:
+        return cls(cluster_id=cluster_id)
+
+    def unit_ids(self) -> Select[Any]:
+        query = select(Unit.id)
+        if self.unit_id is not None:
+            return query.where(Unit.id == self.unit_id)
+        if self.cluster_id is not None:
+            return query.join(Province, Province.code == Unit.province_code).where(
+                Province.cluster_id == self.cluster_id)
+        return query
+
+    def reports(self, query: Select[Any]) -> Select[Any]:
+        if self.everything:
+            return query
+        if self.unit_id is not None:
+            return query.where(Report.unit_id == self.unit_id)
+        return query.where(Report.unit_id.in_(self.unit_ids()))
+
+    def units(self, query: Select[Any]) -> Select[Any]:
+        if self.everything:
+            return query
+        return query.where(Unit.id.in_(self.unit_ids()))
+
+    def contains(self, report: Report) -> bool:
+        if self.everything:
+            return True
+        if self.unit_id is not None:
+            return report.unit_id == self.unit_id
+        return report.unit.province.cluster_id == self.cluster_id
