@@ -36,6 +36,8 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None
     commands_changed: bool = False
+    # (channel, chat id, role, locale) of other people whose command menu must be set again.
+    menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
 
     @property
     def person(self) -> Person | None:

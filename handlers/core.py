@@ -17,7 +17,7 @@ from storage.folding import fold
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import flows, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import admin, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
 
 
 class Core:
@@ -56,7 +56,7 @@ class Core:
             flag_modified(conversation, "data")
             await uow.commit()
         return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
-                       role=ctx.role, locale=ctx.t.locale)
+                       role=ctx.role, locale=ctx.t.locale, menu_updates=ctx.menu_updates)
 
 
 FLOW_COMMANDS = ("report", "cancel", "start")

@@ -82,3 +82,4 @@ class Outcome:
     commands_changed: bool = False
     role: str | None = None
     locale: str | None = None
+    menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)

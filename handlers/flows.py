@@ -34,8 +34,17 @@ _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/he
 # --- entry points ---------------------------------------------------------------------------
 
 
-@command("report", N_("Report an activity"), roles=REPORTERS)
-async def start_report(ctx: Context, _args: str) -> None:
+@command("report", N_("Report an activity; /report 12 shows report #12"), roles=REPORTERS)
+async def start_report(ctx: Context, args: str) -> None:
+    number = args.strip().lstrip("#")
+    if number:
+        from handlers.lookup import show_report
+
+        if number.isdigit() and len(number) < 10:
+            await show_report(ctx, int(number))
+        else:
+            ctx.say(ctx.t("Send /report to write a report, or /report 12 to see report #12."))
+        return
     draft = ctx.state.get("draft")
     if ctx.conversation.flow == FLOW and draft:
         ctx.conversation.step = RESUME if ctx.conversation.step != RESUME else ctx.conversation.step
@@ -475,7 +484,7 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     lines.append("")
     lines.append(t("Tap a field to fix it, or submit."))
     fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
-           if k in values and k not in ("unit",) or (k == "unit" and not values.get("unit_fixed"))]
+           if (k in values and k not in ("unit",)) or (k == "unit" and not values.get("unit_fixed"))]
     ctx.say(Safe("\n".join(lines)),
             [*fix, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
 

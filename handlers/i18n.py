@@ -36,7 +36,7 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(msgid: str) -> str:
     """Marks a message id declared as data (flows, menus); translated where it is shown."""
     return msgid
 

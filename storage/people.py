@@ -102,3 +102,11 @@ async def accept_invite(
     await session.flush()
     await session.refresh(person, ["unit", "cluster"])
     return person
+
+
+async def names(session: AsyncSession, person_ids: set[int | None]) -> dict[int, str]:
+    wanted = {i for i in person_ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted)))
+    return {pid: name for pid, name in rows.tuples()}

@@ -19,6 +19,7 @@ class Scope:
     unit_id: int | None = None
     cluster_id: int | None = None
     everything: bool = False
+    province_code: str | None = None  # narrows any of the above to one province
 
     @classmethod
     def of(cls, person: Person | None) -> Scope | None:
@@ -36,30 +37,43 @@ class Scope:
     def cluster(cls, cluster_id: int) -> Scope:
         return cls(cluster_id=cluster_id)
 
+    def narrowed(self, *, province_code: str | None = None, unit_id: int | None = None) -> Scope:
+        """The same scope, further limited; the caller checks the unit or province lies inside it."""
+        return Scope(unit_id=unit_id if unit_id is not None else self.unit_id, cluster_id=self.cluster_id,
+                     everything=self.everything and unit_id is None,
+                     province_code=province_code or self.province_code)
+
     def unit_ids(self) -> Select[Any]:
         query = select(Unit.id)
         if self.unit_id is not None:
-            return query.where(Unit.id == self.unit_id)
+            query = query.where(Unit.id == self.unit_id)
         if self.cluster_id is not None:
-            return query.join(Province, Province.code == Unit.province_code).where(
+            query = query.join(Province, Province.code == Unit.province_code).where(
                 Province.cluster_id == self.cluster_id)
+        if self.province_code is not None:
+            query = query.where(Unit.province_code == self.province_code)
         return query
 
     def reports(self, query: Select[Any]) -> Select[Any]:
-        if self.everything:
+        if self.everything and self.province_code is None:
             return query
-        if self.unit_id is not None:
+        if self.unit_id is not None and self.cluster_id is None and self.province_code is None:
             return query.where(Report.unit_id == self.unit_id)
         return query.where(Report.unit_id.in_(self.unit_ids()))
 
     def units(self, query: Select[Any]) -> Select[Any]:
-        if self.everything:
+        if self.everything and self.province_code is None:
             return query
         return query.where(Unit.id.in_(self.unit_ids()))
 
+    def contains_unit(self, unit: Unit) -> bool:
+        if self.unit_id is not None and unit.id != self.unit_id:
+            return False
+        if self.cluster_id is not None and unit.province.cluster_id != self.cluster_id:
+            return False
+        if self.province_code is not None and unit.province_code != self.province_code:
+            return False
+        return self.everything or self.unit_id is not None or self.cluster_id is not None
+
     def contains(self, report: Report) -> bool:
-        if self.everything:
-            return True
-        if self.unit_id is not None:
-            return report.unit_id == self.unit_id
-        return report.unit.province.cluster_id == self.cluster_id
+        return self.contains_unit(report.unit)

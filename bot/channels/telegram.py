@@ -123,9 +123,16 @@ def _visible_length(markup: str) -> int:
 
 async def deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
     for reply in replies:
-        if reply.photos:
+        if len(reply.photos) == 1:
+            await bot.send_photo(chat_id, reply.photos[0])
+        for start in range(0, len(reply.photos) if len(reply.photos) > 1 else 0, 10):
+            # An album holds 2 to 10 photos; a lone leftover goes alone.
+            batch = reply.photos[start:start + 10]
+            if len(batch) == 1:
+                await bot.send_photo(chat_id, batch[0])
+                continue
             group = MediaGroupBuilder()
-            for file_id in reply.photos[:10]:
+            for file_id in batch:
                 group.add_photo(media=file_id)
             await bot.send_media_group(chat_id, media=group.build())
         for document in reply.files:
@@ -159,6 +166,7 @@ async def set_default_commands(bot: Bot, default_locale: str) -> None:
 
 
 async def set_chat_commands(bot: Bot, chat_id: str, role: str | None, locale: str) -> None:
+    """The menu of one private chat: only what this person's role may use, in their language."""
     t = Translator(locale, dt.UTC)
     commands = [BotCommand(command=c.name, description=t(c.description)[:256]) for c in menu_for(role)]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=int(chat_id)))
@@ -172,6 +180,9 @@ def build_router(core: Core) -> Router:
             await deliver(bot, incoming.chat_id, outcome.replies)
             if outcome.commands_changed and incoming.private_chat:
                 await set_chat_commands(bot, incoming.chat_id, outcome.role, outcome.locale or "vi")
+            for channel, chat_id, role, locale in outcome.menu_updates:
+                if channel == CHANNEL:
+                    await set_chat_commands(bot, chat_id, role, locale)
         except TelegramForbiddenError:
             log.info("chat %s blocked the bot", incoming.chat_id)
 

@@ -1,0 +1,93 @@
+"""Finding reports for admins and coordinators: the latest, full-text search, and silent units."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import Select, exists, func, literal_column, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.folding import fold
+from storage.models import Cluster, Province, Report, Unit, UnitWeek
+from storage.scope import Scope
+
+
+def filtered(scope: Scope, *, kind: str | None = None, province: str | None = None, country: str | None = None,
+             partner: str | None = None, since: dt.date | None = None, until: dt.date | None = None,
+             unit_code: str | None = None, cluster: int | None = None) -> Select[Any]:
+    query = select(Report)
+    if kind:
+        query = query.where(Report.kind == kind)
+    if country:
+        query = query.where(Report.partner_country == country)
+    if partner:
+        # Partner names are few per unit; a folded LIKE over them is cheap once the scope narrowed rows.
+        pattern = f"%{_like(partner)}%"
+        query = query.where(or_(func.lower(Report.partner_province).like(pattern, escape="\\"),
+                                Report.search_text.like(pattern, escape="\\")))
+    if since:
+        query = query.where(Report.activity_date >= since)
+    if until:
+        query = query.where(Report.activity_date <= until)
+    if province or unit_code or cluster is not None:
+        units = select(Unit.id)
+        if province:
+            units = units.where(Unit.province_code == province)
+        if unit_code:
+            units = units.where(Unit.code == unit_code)
+        if cluster is not None:
+            units = units.join(Province, Province.code == Unit.province_code).where(
+                Province.cluster_id.in_(select(Cluster.id).where(Cluster.number == cluster)))
+        query = query.where(Report.unit_id.in_(units))
+    return scope.reports(query)
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def recent(session: AsyncSession, query: Select[Any], *, limit: int, offset: int = 0) -> list[Report]:
+    ordered = query.order_by(Report.activity_date.desc(), Report.id.desc()).limit(limit).offset(offset)
+    return list((await session.scalars(ordered)).unique().all())
+
+
+def search_terms(words: str) -> list[str]:
+    """Folded words to search for; FTS syntax (quotes, *, NEAR, OR) becomes plain words."""
+    return re.findall(r"[0-9a-z]+", fold(words))[:8]
+
+
+async def search(session: AsyncSession, scope: Scope, words: str, *, limit: int = 10) -> list[Report]:
+    terms = search_terms(words)
+    if not terms:
+        return []
+    if session.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
+        # Every term quoted, so nothing the user types is read as FTS5 syntax; each is a prefix.
+        match = " ".join(f'"{term}"*' for term in terms)
+        hits = select(literal_column("rowid")).select_from(text("reports_fts")).where(
+            text("reports_fts MATCH :match").bindparams(match=match))
+        condition = Report.id.in_(hits)
+    else:
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        condition = func.to_tsvector(literal_column("'simple'"), Report.search_text).op("@@")(
+            func.to_tsquery(literal_column("'simple'"), tsquery))
+    query = scope.reports(select(Report).where(condition))
+    return await recent(session, query, limit=limit)
+
+
+async def silent_units(session: AsyncSession, scope: Scope, *, today: dt.date, weeks: int) -> list[Unit]:
+    """Active units in scope with no report dated in the last ``weeks`` weeks and no
+    "nothing to report" for any of those ISO weeks."""
+    since = today - dt.timedelta(days=7 * weeks - 1)
+    labels = []
+    for n in range(weeks):
+        year, week, _ = (today - dt.timedelta(days=7 * n)).isocalendar()
+        labels.append(f"{year}-W{week:02d}")
+    reported = exists().where(Report.unit_id == Unit.id, Report.activity_date >= since,
+                              Report.status == "submitted")
+    answered = exists().where(UnitWeek.unit_id == Unit.id, UnitWeek.week.in_(labels),
+                              UnitWeek.nothing_to_report_at.is_not(None))
+    query = scope.units(select(Unit).where(Unit.active, ~reported, ~answered)).order_by(Unit.province_code,
+                                                                                        Unit.name)
+    return list((await session.scalars(query)).all())
