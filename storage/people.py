@@ -109,4 +109,4 @@ async def names(session: AsyncSession, person_ids: set[int | None]) -> dict[int,
     if not wanted:
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted)))
-    return {pid: name for pid, name in rows.tuples()}
+    return {pid: name for pid, name in rows}

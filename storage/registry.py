@@ -52,22 +52,22 @@ async def seed_provinces(session: AsyncSession) -> None:
     """Make the 34 provinces and their aliases match ``storage.provinces`` (idempotent)."""
     existing = {p.code: p for p in (await session.scalars(select(Province))).all()}
     for ref in PROVINCES:
-        row = existing.get(ref.code)
-        if row is None:
+        province = existing.get(ref.code)
+        if province is None:
             session.add(Province(code=ref.code, name=ref.name, kind=ref.kind, borders=",".join(ref.borders)))
         else:
-            row.name, row.kind, row.borders = ref.name, ref.kind, ",".join(ref.borders)
+            province.name, province.kind, province.borders = ref.name, ref.kind, ",".join(ref.borders)
     aliases = {a.key: a for a in (await session.scalars(select(ProvinceAlias))).all()}
     wanted: dict[str, tuple[str, str]] = {}
     for ref in PROVINCES:
         for label in (ref.name, *ref.old_names):
             wanted.setdefault(fold_province(label), (ref.code, label))
     for key, (code, label) in wanted.items():
-        row = aliases.get(key)
-        if row is None:
+        alias = aliases.get(key)
+        if alias is None:
             session.add(ProvinceAlias(key=key, province_code=code, label=label))
         else:
-            row.province_code, row.label = code, label
+            alias.province_code, alias.label = code, label
     await session.flush()
 
 
@@ -84,7 +84,8 @@ _PROVINCE_KEYS: dict[str, str] = {}
 for _ref in PROVINCES:
     for _label in (_ref.name, *_ref.old_names):
         _PROVINCE_KEYS.setdefault(fold_province(_label), _ref.code)
-_PROVINCE_NAMES = {ref.code: ref.name for ref in PROVINCES}
+PROVINCE_NAMES = {ref.code: ref.name for ref in PROVINCES}
+_PROVINCE_NAMES = PROVINCE_NAMES
 _PARTNER_KEYS: dict[str, str] = {}
 for _pref in PARTNER_PROVINCES:
     for _label in (_pref.name, _pref.english, _pref.iso, *_pref.aliases):
@@ -255,7 +256,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         found.append((line, f"{source}:{line}: {reason}"))
 
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+        doc = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -447,20 +448,20 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
     clusters = {c.number: c for c in (await session.scalars(select(Cluster))).all()}
     touched: set[int] = set()  # numbers of clusters already counted as created or updated
     for cs in spec.clusters:
-        values = {"name": cs.name, "leader_province_code": cs.leader, "deputy_province_code": cs.deputy,
-                  "basis": cs.basis}
-        row = clusters.get(cs.number)
-        if row is None:
-            row = Cluster(number=cs.number, **values)
-            session.add(row)
-            clusters[cs.number] = row
+        values: dict[str, Any] = {"name": cs.name, "leader_province_code": cs.leader,
+                                  "deputy_province_code": cs.deputy, "basis": cs.basis}
+        cluster = clusters.get(cs.number)
+        if cluster is None:
+            cluster = Cluster(number=cs.number, **values)
+            session.add(cluster)
+            clusters[cs.number] = cluster
             summary.created["clusters"] += 1
             touched.add(cs.number)
-        elif _assign(row, values):
+        elif _assign(cluster, values):
             summary.updated["clusters"] += 1
             touched.add(cs.number)
     await session.flush()
-    numbers = {row.id: number for number, row in clusters.items()}
+    numbers = {cluster.id: number for number, cluster in clusters.items()}
     membership = {code: clusters[cs.number].id for cs in spec.clusters for code in cs.province_codes}
     for province in (await session.scalars(select(Province))).all():
         new_id = membership.get(province.code)
@@ -475,18 +476,18 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     for us in spec.units:
         values = {"name": us.name, "kind": us.kind, "province_code": us.province_code, "active": True}
-        row = units.get(us.code)
-        if row is None:
-            row = Unit(code=us.code, **values)
-            session.add(row)
-            units[us.code] = row
+        unit = units.get(us.code)
+        if unit is None:
+            unit = Unit(code=us.code, **values)
+            session.add(unit)
+            units[us.code] = unit
             summary.created["units"] += 1
-        elif _assign(row, values):
+        elif _assign(unit, values):
             summary.updated["units"] += 1
     listed = {us.code for us in spec.units}
-    for code, row in units.items():
-        if code not in listed and row.active:
-            row.active = False
+    for code, unit in units.items():
+        if code not in listed and unit.active:
+            unit.active = False
             summary.deactivated["units"] += 1
     await session.flush()
 
@@ -503,16 +504,16 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
             "note": ps.note,
             "active": True,
         }
-        row = pairs.get(ps.code)
-        if row is None:
+        pair = pairs.get(ps.code)
+        if pair is None:
             session.add(TwinningPair(code=ps.code, **values))
             summary.created["pairs"] += 1
-        elif _assign(row, values):
+        elif _assign(pair, values):
             summary.updated["pairs"] += 1
     listed = {ps.code for ps in spec.pairs}
-    for code, row in pairs.items():
-        if code not in listed and row.active:
-            row.active = False
+    for code, pair in pairs.items():
+        if code not in listed and pair.active:
+            pair.active = False
             summary.deactivated["pairs"] += 1
     await session.flush()
     return summary

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, Unit
@@ -58,9 +58,11 @@ class Breakdown:
 async def figures(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope) -> Breakdown:
     """Everything counted for reports with ``start <= activity_date <= end`` within ``scope``."""
     count = func.count(Report.id)
+    # A literal, not a bound parameter: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    partner_province = func.coalesce(Report.partner_province, literal_column("''"))
     query = (
         select(
-            Unit.province_code, Report.partner_country, func.coalesce(Report.partner_province, ""),
+            Unit.province_code, Report.partner_country, partner_province,
             Report.kind, Report.venue, Report.currency, count,
             func.coalesce(func.sum(Report.participants_ours), 0),
             func.coalesce(func.sum(Report.participants_partner), 0),
@@ -71,7 +73,7 @@ async def figures(session: AsyncSession, *, start: dt.date, end: dt.date, scope:
         )
         .join(Unit, Unit.id == Report.unit_id)
         .where(Report.status == "submitted", Report.activity_date >= start, Report.activity_date <= end)
-        .group_by(Unit.province_code, Report.partner_country, func.coalesce(Report.partner_province, ""),
+        .group_by(Unit.province_code, Report.partner_country, partner_province,
                   Report.kind, Report.venue, Report.currency)
     )
     result = Breakdown(start=start, end=end)
