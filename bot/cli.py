@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -74,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Through the redacting log handler rather than Python's own traceback printer, which would
+        # show a token that found its way into an exception message (a URL with /bot<token>/, say).
+        log.critical("twinbot stopped by an unexpected error: %s", exc, exc_info=True)
+        return 1
 
 
 class CliError(Exception):
@@ -95,4 +99,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as ``python -m bot.cli`` this module is ``__main__``; use the ``bot.cli`` the subcommands import,
+    # so that their CliError is the one main() catches.
+    from bot.cli import main as _main
+
+    sys.exit(_main())

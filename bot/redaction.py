@@ -24,7 +24,11 @@ class RedactingFilter(logging.Filter):
         return TOKEN_SHAPE.sub(MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call ("%s %s" with one argument) must not crash its caller
+            message = f"{record.msg!s} (log arguments: {record.args!r})"
+        record.msg = self.redact(message)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = self.redact("".join(traceback.format_exception(*record.exc_info)).rstrip())

@@ -5,6 +5,7 @@ Built once in the entry point and passed down; nothing imports a global instance
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_BASE = "https://api.telegram.org"
+# setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed."
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -38,6 +41,33 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1, le=365)
     report_max_age_days: int = Field(default=90, ge=1, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("telegram_token", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # The same shape aiogram checks, so a pasted token with a stray space or half missing is
+        # named here, without echoing it, rather than failing later inside the Bot constructor.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        bot_id, colon, rest = token.partition(":")
+        if not colon or not bot_id.isdigit() or not rest or any(ch.isspace() for ch in token):
+            raise ValueError("does not look like a bot token from @BotFather (digits, a colon, then letters)")
+        return SecretStr(token)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("Telegram accepts only 1-256 characters A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -91,9 +121,18 @@ class SettingsError(Exception):
 
 
 def load_settings(env_file: Path | str | None = ".env") -> Settings:
+    """Settings from the environment and ``env_file``; any problem is one ``SettingsError`` line naming the
+    variables, never their values."""
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
-        raise SettingsError(f"TWINBOT_{field.upper()} is invalid: {first['msg']}") from None
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            reason = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+            problems.append(f"TWINBOT_{field.upper()} is invalid: {reason}")
+        raise SettingsError("; ".join(problems)) from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read {env_file} ({exc.strerror})") from None

@@ -156,7 +156,7 @@ async def invite(args: argparse.Namespace, settings: Settings) -> int:
                 cluster = await people.cluster_by_number(uow.session, args.cluster)
                 if cluster is None:
                     raise CliError(f"no cluster number {args.cluster}")
-            days = args.days or settings.invite_days
+            days = settings.invite_days if args.days is None else args.days
             if not 1 <= days <= 365:
                 raise CliError("--days must be between 1 and 365")
             created = await people.create_invite(uow.session, role=args.role, unit=unit, cluster=cluster,
