@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal_column, or_, select, text
+from sqlalchemy import Integer, Select, column, exists, func, literal_column, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.folding import fold
@@ -53,27 +53,33 @@ async def recent(session: AsyncSession, query: Select[Any], *, limit: int, offse
     return list((await session.scalars(ordered)).unique().all())
 
 
+# The FTS5 table made in migration 0003 (SQLite only); not a model, since it mirrors `reports`.
+REPORTS_FTS = table("reports_fts", column("rowid", Integer))
+
+
 def search_terms(words: str) -> list[str]:
     """Folded words to search for; FTS syntax (quotes, *, NEAR, OR) becomes plain words."""
     return re.findall(r"[0-9a-z]+", fold(words))[:8]
 
 
 async def search(session: AsyncSession, scope: Scope, words: str, *, limit: int = 10) -> list[Report]:
+    """Reports matching every word (as a prefix), newest filed first."""
     terms = search_terms(words)
     if not terms:
         return []
     if session.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
-        # Every term quoted, so nothing the user types is read as FTS5 syntax; each is a prefix.
+        # Every term quoted, so nothing the user types is read as FTS5 syntax. Walking the index in
+        # rowid order and stopping at `limit` keeps a common word ("lao cai") as fast as a rare one.
         match = " ".join(f'"{term}"*' for term in terms)
-        hits = select(literal_column("rowid")).select_from(text("reports_fts")).where(
-            text("reports_fts MATCH :match").bindparams(match=match))
-        condition = Report.id.in_(hits)
+        hits = (select(Report).join(REPORTS_FTS, REPORTS_FTS.c.rowid == Report.id)
+                .where(text("reports_fts MATCH :match").bindparams(match=match)))
+        query = scope.reports(hits).order_by(REPORTS_FTS.c.rowid.desc()).limit(limit)
     else:
         tsquery = " & ".join(f"{term}:*" for term in terms)
         condition = func.to_tsvector(literal_column("'simple'"), Report.search_text).op("@@")(
             func.to_tsquery(literal_column("'simple'"), tsquery))
-    query = scope.reports(select(Report).where(condition))
-    return await recent(session, query, limit=limit)
+        query = scope.reports(select(Report).where(condition)).order_by(Report.id.desc()).limit(limit)
+    return list((await session.scalars(query)).unique().all())
 
 
 async def silent_units(session: AsyncSession, scope: Scope, *, today: dt.date, weeks: int) -> list[Unit]:
