@@ -17,7 +17,7 @@ from storage.folding import fold
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import admin, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import admin, digest, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
 
 
 class Core:

@@ -67,7 +67,7 @@ async def ask_resume(ctx: Context) -> None:
     draft = ctx.state["draft"]
     started = dt.datetime.fromisoformat(draft["started"]).astimezone(ctx.config.tz).date()
     kind = KINDS.get(str(draft["values"].get("kind")))
-    what = ctx.t(kind.label) if kind else ctx.t("report")
+    what = ctx.t(kind.label) if kind else ctx.t("kind not chosen yet")
     ctx.conversation.step = RESUME
     ctx.say(ctx.t("You have an unfinished report from {date} ({what}). Continue it or discard it?",
                   date=ctx.t.date(started), what=what),
@@ -260,7 +260,8 @@ async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
         try:
             value = await parse(ctx, field, choice)
         except Invalid as exc:
-            await ask(ctx, key, error=ctx.t(exc.msgid, **exc.values))
+            values = {k: ctx.t.number(v) if isinstance(v, int) else v for k, v in exc.values.items()}
+            await ask(ctx, key, error=ctx.t(exc.msgid, **values))
             return
         except _Pending as pending:
             # The answer was taken (a photo, a unit search) but the step is not finished.
@@ -389,7 +390,7 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
                                  "{n} photos received. Send more, or tap Done.", len(photos)),
                         [Option(t("✅ Done"), "f:_done")]))
     if attachment.kind == "document":
-        raise Invalid(N_("Only photos can be attached (JPEG or PNG). Send the picture as a photo."))
+        raise Invalid(N_("Only photos can be attached (JPEG, PNG, WebP or HEIC). Send the picture as a photo."))
     raise Invalid(N_("That is not a photo. Send photos here, or tap Skip."))
 
 
@@ -478,7 +479,7 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     duplicate = await reports.possible_duplicate(ctx.session, values)
     if duplicate is not None:
         lines.append("")
-        lines.append(t("⚠️ Report #{id} from {date} looks the same (same unit, kind, date and partner). "
+        lines.append(t("⚠️ Report #{id} (activity on {date}) looks the same (same unit, kind, date and partner). "
                        "Submit anyway only if this is a different activity.",
                        id=duplicate.id, date=t.date(duplicate.activity_date)))
     lines.append("")

@@ -157,7 +157,7 @@ _INVITE_RE = re.compile(r"^(officer|coordinator|admin)(?:\s+(\S+))?(?:\s+(\d{1,3
 async def invite_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
     usage = t("Usage:\n<code>/invite officer UNIT-CODE</code>\n<code>/invite coordinator CLUSTER-NUMBER</code>\n"
-              "<code>/invite admin</code>\nAdd e.g. <code>14d</code> at the end for another validity than "
+              "<code>/invite admin</code>\nAdd e.g. <code>14d</code> at the end for a validity other than "
               "{days} days.", days=ctx.config.invite_days)
     m = _INVITE_RE.match(" ".join(args.split()))
     if not m:
@@ -189,7 +189,7 @@ def invite_message(ctx: Context, invite: Invite) -> Safe:
     target = invite.unit.name if invite.unit else (
         t("cluster {number}", number=invite.cluster.number) if invite.cluster else "")
     lines = [
-        t("Invite for a {role}{target}: <code>{code}</code>",
+        t("Invite ({role}{target}): <code>{code}</code>",
           role=t(ROLE_NAMES[invite.role]), target=Safe(f" – {target}" if target else ""), code=invite.code),
         t("Valid once, until {date}.", date=t.date(invite.expires_at.astimezone(ctx.config.tz).date())),
     ]

@@ -43,7 +43,7 @@ def clean_text(text: str | None, *, limit: int, multiline: bool = False) -> str:
     if not text:
         raise Invalid(N_("The answer is empty. Please type a few words."))
     if len(text) > limit:
-        raise Invalid(N_("That is {length} characters; please keep it under {limit}."), length=len(text),
+        raise Invalid(N_("That is {length} characters; please keep it to {limit} or fewer."), length=len(text),
                       limit=limit)
     return text
 
@@ -136,8 +136,8 @@ def _number(token: str, scaled: bool) -> Decimal:
         elif all_thousands and sep == "." and not scaled:
             token = "".join(groups)
         elif all_thousands and sep == "," and not scaled:
-            raise Invalid(N_("Is {text} one and a half, or one thousand five hundred? Write thousands with dots "
-                             "(1.500) and decimals with a comma (1,5)."), text=token)
+            raise Invalid(N_("Is {text} a decimal number or thousands? Write thousands with dots (1.500) and "
+                             "decimals with a comma (1,5)."), text=token)
         else:
             token = token.replace(sep, ".")
     try:

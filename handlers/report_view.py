@@ -76,7 +76,7 @@ def card(ctx: Context, report: Report) -> Safe:
     values = values_of(report)
     lines = [t("<b>Report #{id}</b> – {unit}", id=report.id, unit=report.unit.name)]
     if report.status != "submitted":
-        lines.append(t("❌ Withdrawn: {reason}", reason=report.status_reason or "—"))
+        lines.append(t("❌ Withdrawn: {reason}", reason=report.status_reason or t("withdrawn by the author")))
     for key in field_keys(values):
         if key in values and key != "unit":
             lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key]))}")
@@ -205,7 +205,7 @@ async def withdraw(ctx: Context, arg: str) -> None:
         return
     assert ctx.person is not None
     report.status = "withdrawn"
-    report.status_reason = ctx.t("withdrawn by the author")
+    report.status_reason = None  # shown as "withdrawn by the author" in the reader's language
     await reports.record_change(ctx.session, report, action="withdrawn", by=ctx.person, now=ctx.now)
     ctx.say(ctx.t("Report #{id} was withdrawn.", id=report.id))
 

@@ -58,7 +58,7 @@ async def draft_values(db: Database) -> dict:
 @pytest.mark.parametrize(("typed", "expected"), [
     ("", "type your answer as text"),  # Telegram never sends this, but a client might
     ("   \u200b\u200b  ", "empty"),
-    ("x" * 10_000, "1000 or fewer"),
+    ("x" * 10_000, "that is 10,000 characters; please keep it to 1,000 or fewer"),
 ])
 async def test_bad_descriptions(tg: TelegramHarness, db: Database, clock: Clock, typed: str, expected: str) -> None:
     user = await at_step(tg, db, clock, "description")

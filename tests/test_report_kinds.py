@@ -142,7 +142,7 @@ async def test_possible_duplicate_is_flagged_but_may_be_submitted(core: Core, db
         said = await me.send(option_number(said, "Visit"))
         said = await walk(me, {**COMMON, "What was the occasion?": "Skip"}, said)
         if attempt == 1:
-            assert "Report #1 from 22/11/2026 looks the same" in said
+            assert "Report #1 (activity on 22/11/2026) looks the same" in said
         else:
             assert "looks the same" not in said
         await me.send(option_number(said, "Submit"))

@@ -1,0 +1,424 @@
+"""The weekly cluster digest and the Friday reminder: building them (pure functions of the week's data and a
+language), ``/digest`` and ``/bindgroup``, and the reminder's two buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.commands import action, command
+from handlers.context import Context
+from handlers.digest_chart import render_chart
+from handlers.events import Option, OutFile, Reply
+from handlers.i18n import N_, Safe, Translator, esc
+from handlers.report_form import COUNTRIES, KINDS
+from storage import deliveries, digests
+from storage.digests import DigestData, IsoWeek, UnitStatus
+from storage.folding import fold
+from storage.models import Cluster
+from storage.scope import Scope
+from storage.stats import Breakdown, Figures
+
+XLSX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+COORDINATING = frozenset({"coordinator", "admin"})
+DESCRIPTION_LENGTH = 140
+MINUS = "−"
+VENUES = (("ours", N_("{n} held on our side")), ("partner", N_("{n} on the partner's side")),
+          ("both", N_("{n} on both sides")), ("border", N_("{n} at the border line")))
+_COUNTRY_NAMES = dict(COUNTRIES)
+_LAST_WORDS = {"last", "previous", "prev", "truoc", "tuan truoc"}
+_THIS_WORDS = {"this", "current", "now", "nay", "tuan nay"}
+
+
+# --- the message ---------------------------------------------------------------------------------
+
+
+def change(t: Translator, now: int | Decimal, before: int | Decimal, currency: str | None = None) -> str:
+    diff = now - before
+    if diff == 0:
+        return "±0"
+    sign = "+" if diff > 0 else MINUS
+    return sign + (t.money(abs(diff), currency) if currency else t.number(abs(diff)))
+
+
+def kind_label(t: Translator, kind: str) -> str:
+    return t(KINDS[kind].label) if kind in KINDS else kind
+
+
+def partner_label(t: Translator, country: str, province: str | None) -> str:
+    name = t(_COUNTRY_NAMES[country]) if country in _COUNTRY_NAMES else country
+    return f"{name} – {province}" if province else name
+
+
+def venues(t: Translator, figures: Figures) -> str:
+    return ", ".join(t(msgid, n=t.number(figures.venue[key])) for key, msgid in VENUES if figures.venue.get(key))
+
+
+def week_title(t: Translator, data: DigestData) -> Safe:
+    return t("<b>📊 Cluster {number} – week {week}/{year} ({start} – {end})</b>", number=data.cluster_number,
+             week=data.week.week, year=data.week.year, start=t.date(data.week.start), end=t.date(data.week.end))
+
+
+def _headline(t: Translator, current: Figures, previous: Figures) -> list[str]:
+    lines = [t("<b>This week</b> (change from the week before)"),
+             t("Reports: {n} ({change})", n=t.number(current.reports), change=change(t, current.reports,
+                                                                                     previous.reports))]
+    for kind in KINDS:
+        now, before = current.by_kind.get(kind, 0), previous.by_kind.get(kind, 0)
+        if now or before:
+            lines.append(t("• {kind}: {n} ({change})", kind=kind_label(t, kind), n=t.number(now),
+                           change=change(t, now, before)))
+    lines.append(t("Participants: {ours} on our side ({ours_change}), {theirs} on the partner's side "
+                   "({theirs_change})", ours=t.number(current.participants_ours),
+                   ours_change=change(t, current.participants_ours, previous.participants_ours),
+                   theirs=t.number(current.participants_partner),
+                   theirs_change=change(t, current.participants_partner, previous.participants_partner)))
+    lines.append(t("Gift packages: {n} ({change})", n=t.number(current.gift_packages),
+                   change=change(t, current.gift_packages, previous.gift_packages)))
+    if current.delegations or previous.delegations:
+        lines.append(t("Delegations: {n} with {people} people ({change})", n=t.number(current.delegations),
+                       people=t.number(current.delegation_people),
+                       change=change(t, current.delegations, previous.delegations)))
+    currencies = sorted(set(current.values) | set(previous.values), key=lambda c: (c != "VND", c))
+    if currencies:
+        lines.append(t("Value donated, per currency:"))
+        for currency in currencies:
+            now_value = current.values.get(currency, Decimal(0))
+            before_value = previous.values.get(currency, Decimal(0))
+            lines.append(t("• {value} ({change})", value=t.money(now_value, currency),
+                           change=change(t, now_value, before_value, currency)))
+    return lines
+
+
+def _breakdowns(t: Translator, data: DigestData) -> list[str]:
+    current: Breakdown = data.current
+    lines: list[str] = []
+    if not current.total.reports:
+        return [t("No activity was reported this week.")]
+    lines += ["", t("<b>By province</b>")]
+    for code, figures in sorted(current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
+        lines.append(t("• {province}: {activities} – {venues}", province=data.province_names.get(code, code),
+                       activities=t.plural("{n} activity", "{n} activities", figures.reports),
+                       venues=Safe(venues(t, figures))))
+    lines += ["", t("<b>By partner</b>")]
+    for (country, province), figures in sorted(current.by_partner.items(),
+                                               key=lambda item: (-item[1].reports, item[0])):
+        lines.append(t("• {partner}: {activities} – {venues}", partner=partner_label(t, country, province or None),
+                       activities=t.plural("{n} activity", "{n} activities", figures.reports),
+                       venues=Safe(venues(t, figures))))
+    if data.highlights:
+        lines += ["", t("<b>Highlights</b>")]
+        for h in data.highlights:
+            figure = ""
+            if h.amount is not None and h.currency:
+                figure = t.money(h.amount, h.currency)
+            elif h.gift_packages:
+                figure = t.plural("{n} package", "{n} packages", h.gift_packages)
+            elif h.participants:
+                figure = t.plural("{n} person", "{n} people", h.participants)
+            lines.append(t("• {date} · {unit} with {partner} ({country}): {kind}{figure}", date=t.date(h.activity_date),
+                           unit=h.unit_name, partner=h.partner_name,
+                           country=partner_label(t, h.partner_country, h.partner_province),
+                           kind=kind_label(t, h.kind), figure=Safe(f", {figure}" if figure else "")))
+            lines.append(f"   <i>{esc(_one_line(h.description))}</i>")
+    return lines
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= DESCRIPTION_LENGTH else line[:DESCRIPTION_LENGTH - 1].rstrip() + "…"
+
+
+def _unit_line(t: Translator, data: DigestData, unit: UnitStatus) -> Safe:
+    return t("• {unit} ({province})", unit=unit.name, province=data.province_names.get(unit.province_code,
+                                                                                       unit.province_code))
+
+
+def _units(t: Translator, data: DigestData) -> list[str]:
+    lines: list[str] = [""]
+    answered = [u for u in data.units if u.answered_nothing and not u.reports_this_week]
+    if answered:
+        lines.append(t.plural("{n} unit answered “nothing to report” this week.",
+                              "{n} units answered “nothing to report” this week.", len(answered)))
+    silent, long_silent = data.silent_this_week, data.silent_for_weeks
+    if not silent and not long_silent:
+        lines.append(t("Every unit reported or answered this week. 👏"))
+    if silent:
+        lines.append(t("<b>Filed nothing this week</b> ({n})", n=t.number(len(silent))))
+        lines += [_unit_line(t, data, u) for u in silent]
+    if long_silent:
+        lines.append(t("<b>Silent for two weeks or more</b> ({n})", n=t.number(len(long_silent))))
+        for unit in long_silent:
+            if unit.silent_weeks >= digests.TREND_WEEKS:
+                weeks = t("{n} weeks or more", n=t.number(digests.TREND_WEEKS))
+            else:
+                weeks = t.plural("{n} week", "{n} weeks", unit.silent_weeks)
+            lines.append(Safe(_unit_line(t, data, unit) + ": " + weeks))
+    ignoring = data.ignoring_reminders
+    if ignoring:
+        lines.append(t("<b>Ignored the last two reminders</b> ({n})", n=t.number(len(ignoring))))
+        lines += [_unit_line(t, data, u) for u in ignoring]
+    return lines
+
+
+def build_text(data: DigestData, t: Translator) -> Safe:
+    """The digest message in ``t``'s language: reply markup, one tag per line at most."""
+    lines = [week_title(t, data), esc(data.cluster_name), ""]
+    lines += _headline(t, data.current.total, data.previous.total)
+    lines += _breakdowns(t, data)
+    lines += _units(t, data)
+    return Safe("\n".join(lines))
+
+
+def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
+    """The digest's figures as (label, value) rows for the spreadsheet; a ``None`` value marks a heading."""
+    rows: list[tuple[str, object]] = [
+        (t("Cluster"), f"{data.cluster_number} – {data.cluster_name}"), (t("ISO week"), str(data.week)),
+        (t("From"), data.week.start), (t("To"), data.week.end),
+    ]
+    for heading, breakdown in ((N_("This week"), data.current), (N_("The week before"), data.previous)):
+        figures = breakdown.total
+        rows.append((t(heading), None))
+        rows.append((t("Reports"), figures.reports))
+        rows += [(kind_label(t, kind), figures.by_kind.get(kind, 0)) for kind in KINDS]
+        rows += [(t("Participants (our side)"), figures.participants_ours),
+                 (t("Participants (partner side)"), figures.participants_partner),
+                 (t("Gift packages"), figures.gift_packages), (t("Delegations"), figures.delegations),
+                 (t("People in the delegations"), figures.delegation_people)]
+        rows += [(t("Value ({currency})", currency=currency), amount)
+                 for currency, amount in sorted(figures.values.items())]
+    rows.append((t("By province"), None))
+    for code, figures in sorted(data.current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
+        rows.append((data.province_names.get(code, code), figures.reports))
+        rows += [(f"   {t(msgid, n='').strip()}", figures.venue[key]) for key, msgid in VENUES if figures.venue.get(key)]
+    rows.append((t("By partner"), None))
+    for (country, province), figures in sorted(data.current.by_partner.items(),
+                                               key=lambda item: (-item[1].reports, item[0])):
+        rows.append((partner_label(t, country, province or None), figures.reports))
+        rows += [(f"   {t(msgid, n='').strip()}", figures.venue[key]) for key, msgid in VENUES if figures.venue.get(key)]
+    rows.append((t("Units"), None))
+    rows += [(t("Filed nothing this week"), len(data.silent_this_week)),
+             (t("Silent for two weeks or more"), len(data.silent_for_weeks)),
+             (t("Ignored the last two reminders"), len(data.ignoring_reminders))]
+    return rows
+
+
+def chart_caption(t: Translator, data: DigestData) -> Safe:
+    return t("Cluster {number}, week {week}/{year}: activities by province and kind, and the last eight weeks.",
+             number=data.cluster_number, week=data.week.week, year=data.week.year)
+
+
+def workbook_caption(t: Translator, data: DigestData) -> Safe:
+    return t("Cluster {number}, week {week}/{year}: {reports}, one row each, and a summary sheet.",
+             number=data.cluster_number, week=data.week.week, year=data.week.year,
+             reports=t.plural("{n} report", "{n} reports", data.current.total.reports))
+
+
+def file_stem(data: DigestData, locale: str) -> str:
+    return f"digest-cluster{data.cluster_number}-{data.week}-{locale}"
+
+
+async def workbook(session: AsyncSession, data: DigestData, t: Translator) -> bytes:
+    from handlers.spreadsheet import write_reports_workbook  # openpyxl takes a while to import
+
+    rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
+                                                      scope=Scope.cluster(data.cluster_id))]
+    return write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
+
+
+async def digest_replies(session: AsyncSession, data: DigestData, t: Translator) -> list[Reply]:
+    """The digest as it is sent: the text, then the chart and the spreadsheet."""
+    stem = file_stem(data, t.locale)
+    files = (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
+             OutFile(f"{stem}.xlsx", await workbook(session, data, t), XLSX_MIME_TYPE, workbook_caption(t, data)))
+    return [Reply(text=build_text(data, t)), Reply(text="", files=files)]
+
+
+# --- the reminder --------------------------------------------------------------------------------
+
+
+def reminder_reply(t: Translator, unit_name: str, week: IsoWeek) -> Reply:
+    text = t("⏰ <b>Weekly reminder</b>\n{unit} has no report for this week ({start} – {end}) yet.\n"
+             "Was there a twinning activity? Report it, or tell us there was nothing to report.",
+             unit=unit_name, start=t.date(week.start), end=t.date(week.end))
+    options = (Option(t("📝 Start a report"), "rmr:"), Option(t("✅ Nothing to report this week"), f"rmn:{week}"))
+    return Reply(text=text, options=options, seq=0)
+
+
+async def delivery_content(session: AsyncSession, key: str, t: Translator) -> list[Reply] | None:
+    """What a planned delivery says in ``t``'s language; None when it is no longer owed."""
+    kind, ident, week = digests.parse_key(key)
+    if kind == "digest":
+        cluster = await digests.cluster_by_id(session, ident)
+        if cluster is None:
+            return None
+        return await digest_replies(session, await digests.collect(session, cluster, week), t)
+    if kind == "reminder":
+        name = await digests.unit_name(session, ident)
+        if name is None or await digests.unit_has_answered(session, ident, week):
+            return None
+        return [reminder_reply(t, name, week)]
+    return None
+
+
+# --- commands and buttons ------------------------------------------------------------------------
+
+
+def parse_week(text: str, today: dt.date) -> IsoWeek | None:
+    """``""``/``this`` the current week, ``last`` the one before, ``2026-W47``, ``W47`` or ``47``."""
+    word = fold(text).strip()
+    current = IsoWeek.of(today)
+    if not word or word in _THIS_WORDS:
+        return current
+    if word in _LAST_WORDS:
+        return current.previous
+    try:
+        return IsoWeek.parse(word)
+    except ValueError:
+        pass
+    number = word.removeprefix("w").strip()
+    if number.isdigit():
+        try:
+            return IsoWeek.parse(f"{current.year}-W{number}")
+        except ValueError:
+            return None
+    return None
+
+
+def _usage(ctx: Context) -> Safe:
+    if ctx.role == "admin":
+        return ctx.t("Usage: <code>/digest CLUSTER [WEEK]</code>, e.g. <code>/digest 2</code>, "
+                     "<code>/digest 2 last</code> or <code>/digest 2 2026-W47</code>.")
+    return ctx.t("Usage: <code>/digest</code> (this week), <code>/digest last</code> or "
+                 "<code>/digest 2026-W47</code>.")
+
+
+@command("digest", N_("Weekly digest of a cluster"), roles=COORDINATING)
+async def digest_cmd(ctx: Context, args: str) -> None:
+    words = args.split()
+    number = None
+    if words and words[0].isdigit() and len(words[0]) <= 3:
+        number = int(words.pop(0))
+    week = parse_week(" ".join(words), ctx.today)
+    if week is None:
+        ctx.say(_usage(ctx))
+        return
+    await show_digest(ctx, number, week)
+
+
+@action("dg")
+async def digest_choice(ctx: Context, arg: str) -> None:
+    number, _, week_text = arg.partition(":")
+    try:
+        week = IsoWeek.parse(week_text)
+    except ValueError:
+        return
+    if number.isdigit():
+        await show_digest(ctx, int(number), week)
+
+
+async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
+    t, person = ctx.t, ctx.person
+    if person is None or ctx.role not in COORDINATING:
+        ctx.notice = t("Sorry, this command is not available to you.")
+        return
+    cluster: Cluster | None
+    if ctx.role == "coordinator":
+        cluster = person.cluster
+        if cluster is None or (number is not None and number != cluster.number):
+            ctx.say(t("You can see the digest of your own cluster only."))
+            return
+    elif number is None:
+        options = [Option(f"{c.number}", f"dg:{c.number}:{week}") for c in await digests.clusters(ctx.session)]
+        ctx.say(t("Which cluster's digest for week {week}?", week=str(week)), options, columns=5)
+        return
+    else:
+        cluster = await digests.cluster_by_number(ctx.session, number)
+        if cluster is None:
+            ctx.say(Safe(t("There is no cluster number {number}.", number=number) + "\n" + _usage(ctx)))
+            return
+    data = await digests.collect(ctx.session, cluster, week)
+    replies = await digest_replies(ctx.session, data, t)
+    text = replies[0].text
+    if week.end >= ctx.today:
+        text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
+    sent = await delivery_summary(ctx, digests.digest_key(cluster.id, week))
+    if sent:
+        text = Safe(text + "\n\n" + sent)
+    ctx.say(text)
+    ctx.say(t("📎 Chart and spreadsheet of week {week}.", week=str(week)), files=replies[1].files)
+
+
+async def delivery_summary(ctx: Context, key: str) -> Safe | None:
+    """How the scheduled digest went out, and to whom it could not: for coordinators and admins."""
+    t = ctx.t
+    rows = await deliveries.statuses(ctx.session, key)
+    if not rows:
+        return None
+    sent = sum(row.status == "sent" for row in rows)
+    lines = [t("<b>Delivery</b>: sent to {sent} of {total}.", sent=t.number(sent), total=t.number(len(rows)))]
+    for row in rows:
+        if row.status == "blocked":
+            lines.append(t("⛔ {who} has blocked the bot: not delivered.", who=row.person_name or row.recipient))
+        elif row.status == "failed":
+            lines.append(t("⚠️ {who}: not delivered ({error}).", who=row.person_name or row.recipient,
+                           error=row.error or "?"))
+    return Safe("\n".join(lines))
+
+
+@command("bindgroup", N_("Send the weekly digest to this group too"), roles=COORDINATING, in_menu=False)
+async def bind_group(ctx: Context, args: str) -> None:
+    t, person = ctx.t, ctx.person
+    assert person is not None
+    if ctx.incoming.private_chat:
+        ctx.say(t("Send /bindgroup in the group chat that should receive the weekly digest "
+                  "(add me to the group first)."))
+        return
+    words = args.split()
+    if words and fold(words[0]) in ("off", "tat", "huy"):
+        removed = await digests.unbind_group(ctx.session, channel=ctx.incoming.channel, chat_id=ctx.incoming.chat_id)
+        ctx.say(t("This group will no longer receive the weekly digest.") if removed
+                else t("This group was not receiving the weekly digest."))
+        return
+    if ctx.role == "coordinator":
+        cluster = person.cluster
+    elif words and words[0].isdigit():
+        cluster = await digests.cluster_by_number(ctx.session, int(words[0]))
+    else:
+        ctx.say(t("Usage: <code>/bindgroup CLUSTER</code>, e.g. <code>/bindgroup 2</code>; "
+                  "<code>/bindgroup off</code> stops it."))
+        return
+    if cluster is None:
+        ctx.say(t("There is no such cluster."))
+        return
+    await digests.bind_group(ctx.session, cluster_id=cluster.id, channel=ctx.incoming.channel,
+                             chat_id=ctx.incoming.chat_id, title=None, person_id=person.id, now=ctx.now)
+    ctx.say(t("✅ This group will receive the weekly digest of cluster {number} ({name}) every week. "
+              "<code>/bindgroup off</code> stops it.", number=cluster.number, name=cluster.name))
+
+
+@action("rmr")
+async def reminder_report(ctx: Context, _arg: str) -> None:
+    from handlers.core import run_command
+
+    await run_command(ctx, "report", "")
+
+
+@action("rmn")
+async def nothing_to_report(ctx: Context, arg: str) -> None:
+    t, person = ctx.t, ctx.person
+    if person is None or person.role != "officer" or person.unit is None:
+        ctx.notice = t("Only the officers of a unit can answer for it.")
+        return
+    try:
+        week = IsoWeek.parse(arg)
+    except ValueError:
+        return
+    recorded = await digests.record_nothing_to_report(ctx.session, person.unit.id, week, person.id, ctx.now)
+    if recorded:
+        ctx.say(t("✅ Noted: nothing to report for {unit} in the week {start} – {end}. Thank you!",
+                  unit=person.unit.name, start=t.date(week.start), end=t.date(week.end)))
+    else:
+        ctx.notice = t("Already noted. Thank you!")

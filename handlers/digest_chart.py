@@ -1,0 +1,95 @@
+"""The digest's chart: activities per province by kind, and the last eight weeks, as one tall PNG that reads
+on a phone held upright."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from handlers.i18n import N_, Translator
+from handlers.report_form import KINDS
+from storage.digests import DigestData
+
+# One colour per kind, the same in both panels and every week (colour-blind-safe "tab10" order).
+KIND_COLOURS = {
+    "exchange": "#1f77b4", "donation": "#ff7f0e", "visit": "#2ca02c", "delegation": "#d62728",
+    "patrol": "#9467bd", "medical": "#8c564b", "outreach": "#e377c2", "twinning": "#7f7f7f", "other": "#bcbd22",
+}
+SHORT_KIND_LABELS = {
+    "exchange": N_("Exchange"), "donation": N_("Donation"), "visit": N_("Visit"), "delegation": N_("Delegation"),
+    "patrol": N_("Patrol"), "medical": N_("Medical care"), "outreach": N_("Outreach"), "twinning": N_("Twinning"),
+    "other": N_("Other"),
+}
+# pyplot's figure registry is global state; the object-oriented API below avoids it, the lock guards the
+# font cache and rcParams matplotlib keeps per process when two digests render in threads at once.
+_LOCK = threading.Lock()
+
+
+def render_chart(data: DigestData, t: Translator) -> bytes:
+    """PNG bytes (about 1000 x 1400 pixels)."""
+    with _LOCK:
+        return _render(data, t)
+
+
+def _render(data: DigestData, t: Translator) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    kinds = [k for k in KINDS if data.current.total.by_kind.get(k) or any(c.get(k) for _, c in data.trend)]
+    figure = Figure(figsize=(7, 9.6), dpi=150, layout="constrained")
+    top, bottom = figure.subplots(2, 1, height_ratios=(3, 2))
+    figure.suptitle(t("Cluster {number} – week {week}", number=data.cluster_number, week=data.week.week),
+                    fontsize=16, fontweight="bold")
+
+    provinces = sorted(data.current.by_province.items(), key=lambda item: (item[1].reports, item[0]))
+    names = [data.province_names.get(code, code) for code, _ in provinces]
+    top.set_title(t("Activities by province and kind"), fontsize=13, loc="left")
+    if provinces:
+        left = [0] * len(provinces)
+        for kind in kinds:
+            counts = [figures.by_kind.get(kind, 0) for _, figures in provinces]
+            if any(counts):
+                top.barh(names, counts, left=left, color=KIND_COLOURS.get(kind, "#333333"),
+                         label=t(SHORT_KIND_LABELS.get(kind, kind)), height=0.7)
+                left = [a + b for a, b in zip(left, counts, strict=True)]
+        for y, total in enumerate(left):
+            top.text(total, y, f" {t.number(total)}", va="center", fontsize=12)
+        top.set_xlim(0, max(left) * 1.15 + 1)
+        top.tick_params(axis="y", labelsize=12)
+        top.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        top.text(0.5, 0.5, t("No activity reported this week."), ha="center", va="center", fontsize=13,
+                 transform=top.transAxes)
+        top.set_yticks([])
+        top.set_xticks([])
+    for side in ("top", "right"):
+        top.spines[side].set_visible(False)
+
+    bottom.set_title(t("The last eight weeks"), fontsize=13, loc="left")
+    labels = [f"W{week.week:02d}" for week, _ in data.trend]
+    base = [0] * len(data.trend)
+    for kind in kinds:
+        counts = [counter.get(kind, 0) for _, counter in data.trend]
+        if any(counts):
+            bottom.bar(labels, counts, bottom=base, color=KIND_COLOURS.get(kind, "#333333"), width=0.7,
+                       label=t(SHORT_KIND_LABELS.get(kind, kind)))
+            base = [a + b for a, b in zip(base, counts, strict=True)]
+    for x, total in enumerate(base):
+        if total:
+            bottom.text(x, total, t.number(total), ha="center", va="bottom", fontsize=11)
+    bottom.set_ylim(0, max(base, default=0) * 1.2 + 1)
+    bottom.tick_params(labelsize=11)
+    bottom.yaxis.get_major_locator().set_params(integer=True)
+    for side in ("top", "right"):
+        bottom.spines[side].set_visible(False)
+    if kinds:
+        handles, legend_labels = bottom.get_legend_handles_labels()
+        if not handles:
+            handles, legend_labels = top.get_legend_handles_labels()
+        figure.legend(handles, legend_labels, loc="outside lower center", ncols=3, fontsize=11, frameon=False)
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,205 @@
+"""Reports as an XLSX workbook: one row per report with every field, and a summary sheet.
+
+    write_reports_workbook(rows, summary_rows, locale) -> bytes
+
+``rows`` is any iterable of ``storage.digests.ReportRow`` (stream them with ``storage.digests.report_rows``)
+or ``Report`` objects; they are written as they come (openpyxl write-only mode), so memory stays flat however
+many there are. For producers that are themselves asynchronous, ``ReportsWorkbook`` takes rows one at a time:
+
+    book = ReportsWorkbook("vi")
+    async for row in report_rows(...):
+        book.add(row)
+    data = book.finish(summary_rows)
+
+Headers and labels are in ``locale``; dates are real dates, figures and amounts real numbers, times local
+(``tz``) without a zone, since Excel has none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from handlers.i18n import N_, Translator
+from handlers.report_form import COUNTRIES, FIELDS, KINDS
+from storage.digests import ReportRow
+from storage.models import Report
+
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+REPORTS_SHEET = N_("Reports")
+SUMMARY_SHEET = N_("Summary")
+
+# Fields kept in a report's details, each a column of its own (in the form's order).
+DETAIL_FIELDS = ("exchange_type", "gift_items", "recipients", "occasion", "direction", "markers", "km",
+                 "patients", "outreach_topic", "sessions", "twinning_event")
+
+COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
+    ("id", N_("Report no."), 9),
+    ("activity_date", N_("Date"), 11),
+    ("province_name", N_("Province"), 14),
+    ("unit_code", N_("Unit code"), 22),
+    ("unit_name", N_("Unit"), 30),
+    ("kind", N_("Kind"), 22),
+    ("partner_name", N_("Partner"), 28),
+    ("partner_country", N_("Partner country"), 12),
+    ("partner_province", N_("Partner province"), 16),
+    ("venue", N_("Held"), 18),
+    ("participants_ours", N_("Participants (our side)"), 10),
+    ("participants_partner", N_("Participants (partner side)"), 10),
+    ("gift_packages", N_("Gift packages"), 10),
+    ("delegations", N_("Delegations"), 10),
+    ("delegation_people", N_("People in the delegations"), 10),
+    ("amount", N_("Value"), 16),
+    ("currency", N_("Currency"), 8),
+    *((key, FIELDS[key].label, 16) for key in DETAIL_FIELDS),
+    ("place", N_("Place"), 20),
+    ("latitude", N_("Latitude"), 10),
+    ("longitude", N_("Longitude"), 10),
+    ("description", N_("Description"), 60),
+    ("status", N_("Status"), 10),
+    ("status_reason", N_("Status reason"), 20),
+    ("author_name", N_("Filed by"), 20),
+    ("channel", N_("Channel"), 9),
+    ("version", N_("Version"), 8),
+    ("created_at", N_("Filed at"), 17),
+    ("updated_at", N_("Last changed at"), 17),
+)
+
+_VENUES = dict(FIELDS["venue"].choices)
+_STATUSES = {"submitted": N_("submitted"), "withdrawn": N_("withdrawn"), "voided": N_("voided")}
+_DATE_FORMAT = "dd/mm/yyyy"
+_TIME_FORMAT = "dd/mm/yyyy hh:mm"
+
+
+def sheet_title(t: Translator, msgid: str) -> str:
+    """Excel refuses []:*?/\\ in sheet names and more than 31 characters."""
+    title = "".join(ch for ch in t(msgid) if ch not in "[]:*?/\\").strip()
+    return title[:31] or msgid[:31]
+
+
+class ReportsWorkbook:
+    def __init__(self, locale: str, *, tz: dt.tzinfo = DEFAULT_TZ) -> None:
+        self.t = Translator(locale, tz)
+        self.tz = tz
+        self.count = 0
+        self._book = Workbook(write_only=True)
+        self._sheet: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, REPORTS_SHEET))
+        self._summary: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, SUMMARY_SHEET))
+        for index, (_, _, width) in enumerate(COLUMNS, start=1):
+            self._sheet.column_dimensions[_letter(index)].width = width
+        self._sheet.freeze_panes = "C2"
+        bold = Font(bold=True)
+        self._sheet.append([self._cell(self._sheet, self.t(header), font=bold) for _, header, _ in COLUMNS])
+        self._kinds = {key: self.t(kind.label) for key, kind in KINDS.items()}
+        self._countries = {code: self.t(label) for code, label in COUNTRIES}
+        self._venues = {key: self.t(label) for key, label in _VENUES.items()}
+
+    @staticmethod
+    def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None,
+              number_format: str | None = None) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        if font is not None:
+            cell.font = font
+        if number_format is not None:
+            cell.number_format = number_format
+        return cell
+
+    def add(self, row: ReportRow | Report) -> None:
+        if not isinstance(row, ReportRow):
+            row = ReportRow.from_report(row)
+        self._sheet.append(self._values(row))
+        self.count += 1
+
+    def add_all(self, rows: Iterable[ReportRow | Report]) -> None:
+        for row in rows:
+            self.add(row)
+
+    def _values(self, row: ReportRow) -> list[Any]:
+        t, sheet = self.t, self._sheet
+        details = row.details or {}
+        values: list[Any] = []
+        for key, _, _ in COLUMNS:
+            if key == "activity_date":
+                values.append(self._cell(sheet, row.activity_date, number_format=_DATE_FORMAT))
+            elif key in ("created_at", "updated_at"):
+                local = getattr(row, key).astimezone(self.tz).replace(tzinfo=None, microsecond=0)
+                values.append(self._cell(sheet, local, number_format=_TIME_FORMAT))
+            elif key == "kind":
+                values.append(self._kinds.get(row.kind, row.kind))
+            elif key == "partner_country":
+                values.append(self._countries.get(row.partner_country, row.partner_country))
+            elif key == "venue":
+                values.append(self._venues.get(row.venue, row.venue))
+            elif key == "status":
+                values.append(t(_STATUSES[row.status]) if row.status in _STATUSES else row.status)
+            elif key == "amount":
+                values.append(row.amount)
+            elif key == "place":
+                values.append(details.get("place"))
+            elif key in DETAIL_FIELDS:
+                values.append(self._detail(key, details.get(key)))
+            else:
+                values.append(getattr(row, key))
+        return values
+
+    def _detail(self, key: str, value: Any) -> Any:
+        if value is None:
+            return None
+        choices = dict(FIELDS[key].choices)
+        if choices:
+            return self.t(choices[value]) if value in choices else str(value)
+        if key == "km":
+            return Decimal(str(value))
+        if isinstance(value, int | float | Decimal | str):
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    def finish(self, summary_rows: list[tuple[str, object]]) -> bytes:
+        """Write the summary sheet ((label, value) rows, already in the workbook's language) and the file."""
+        self._summary.column_dimensions["A"].width = 48
+        self._summary.column_dimensions["B"].width = 20
+        bold = Font(bold=True)
+        for label, value in summary_rows:
+            if value is None:  # a heading
+                self._summary.append([self._cell(self._summary, str(label), font=bold)])
+            else:
+                self._summary.append([str(label), _plain(value)])
+        buffer = io.BytesIO()
+        self._book.save(buffer)
+        return buffer.getvalue()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | Decimal | str | dt.date):
+        return value
+    return str(value)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def write_reports_workbook(rows: Iterable[ReportRow | Report], summary_rows: list[tuple[str, object]], locale: str,
+                           *, tz: dt.tzinfo = DEFAULT_TZ) -> bytes:
+    """The XLSX file: a sheet with one row per report (every field), then the summary sheet.
+
+    ``summary_rows`` are (label, value) pairs in ``locale``; a value of ``None`` makes the label a heading."""
+    book = ReportsWorkbook(locale, tz=tz)
+    book.add_all(rows)
+    return book.finish(summary_rows)
