@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.events import Incoming, Option, OutFile, Reply
+from handlers.events import Followup, Incoming, Option, OutFile, Reply
 from handlers.i18n import Translator
 from storage.models import Conversation, Identity, Person
 
@@ -38,6 +38,7 @@ class Context:
     commands_changed: bool = False
     # (channel, chat id, role, locale) of other people whose command menu must be set again.
     menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    followups: list[Followup] = field(default_factory=list)
 
     @property
     def person(self) -> Person | None:
@@ -78,6 +79,10 @@ class Context:
             Reply(text=text, options=tuple(options), seq=seq, columns=columns, free_input=free_input,
                   ask_location=ask_location, files=files, photos=photos)
         )
+
+    def defer(self, work: Followup) -> None:
+        """Slow work (an export) run after the replies so far were sent, outside this event's transaction."""
+        self.followups.append(work)
 
     def set_state(self, **values: Any) -> None:
         self.conversation.data = {**self.conversation.data, **values}

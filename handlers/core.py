@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from handlers import commands as registry
 from handlers.context import Context, CoreConfig
-from handlers.events import Incoming, Outcome
+from handlers.events import Incoming, Outcome, Reply
 from handlers.i18n import Translator, normalise_locale
 from storage import conversations, people
 from storage.db import Database
@@ -17,13 +17,25 @@ from storage.folding import fold
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import admin, digest, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import admin, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
 
 
 class Core:
     def __init__(self, db: Database, config: CoreConfig) -> None:
         self.db = db
         self.config = config
+
+    async def follow_up(self, outcome: Outcome) -> list[Reply]:
+        """Run an outcome's deferred work (after its replies were sent); failures become a polite reply."""
+        replies: list[Reply] = []
+        for work in outcome.followups:
+            try:
+                replies += await work(self.db)
+            except Exception:
+                log.exception("deferred work failed")
+                t = Translator(outcome.locale or self.config.default_locale, self.config.tz)
+                replies.append(Reply(text=t("Sorry, that did not work. Please try again later.")))
+        return replies
 
     async def handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
@@ -56,7 +68,8 @@ class Core:
             flag_modified(conversation, "data")
             await uow.commit()
         return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
-                       role=ctx.role, locale=ctx.t.locale, menu_updates=ctx.menu_updates)
+                       role=ctx.role, locale=ctx.t.locale, menu_updates=ctx.menu_updates,
+                       followups=ctx.followups)
 
 
 FLOW_COMMANDS = ("report", "cancel", "start")

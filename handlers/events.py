@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class Reply:
     photos: tuple[str, ...] = ()
 
 
+Followup = Callable[["Database"], Awaitable[list[Reply]]]
+
+
 @dataclass
 class Outcome:
     replies: list[Reply] = field(default_factory=list)
@@ -83,3 +91,4 @@ class Outcome:
     role: str | None = None
     locale: str | None = None
     menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
+    followups: list[Followup] = field(default_factory=list)

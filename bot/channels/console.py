@@ -11,7 +11,7 @@ from typing import TextIO
 
 from bot.channels.markup import render_plain
 from handlers.core import Core
-from handlers.events import Attachment, Incoming
+from handlers.events import Attachment, Incoming, OutFile
 
 CHANNEL = "console"
 
@@ -31,6 +31,7 @@ class ConsoleChannel:
         self.display_name = display_name or self.user_id
         self.language_code = language_code
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.files: list[OutFile] = []  # the files of the latest answer (the terminal only names them)
 
     def incoming(self, text: str | None = None, attachment: Attachment | None = None) -> Incoming:
         return Incoming(
@@ -47,9 +48,12 @@ class ConsoleChannel:
     async def send(self, text: str | None = None, attachment: Attachment | None = None) -> str:
         """What the user sees after typing ``text``: every reply, as the terminal shows it."""
         outcome = await self.core.handle(self.incoming(text, attachment))
-        shown = [render_plain(r) for r in outcome.replies]
+        replies = outcome.replies + (await self.core.follow_up(outcome) if outcome.followups else [])
+        shown = [render_plain(r) + "".join(f"\n[{f.filename}, {len(f.content):,} bytes]" for f in r.files)
+                 for r in replies]
         if outcome.notice and not shown:
             shown.append(outcome.notice)
+        self.files = [f for r in replies for f in r.files]
         return "\n\n".join(shown)
 
     async def repl(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, greeting: str = "") -> None:

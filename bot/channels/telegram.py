@@ -178,6 +178,9 @@ def build_router(core: Core) -> Router:
     async def respond(bot: Bot, incoming: Incoming, outcome: Outcome) -> None:
         try:
             await deliver(bot, incoming.chat_id, outcome.replies)
+            if outcome.followups:
+                await bot.send_chat_action(incoming.chat_id, "upload_document")
+                await deliver(bot, incoming.chat_id, await core.follow_up(outcome))
             if outcome.commands_changed and incoming.private_chat:
                 await set_chat_commands(bot, incoming.chat_id, outcome.role, outcome.locale or "vi")
             for channel, chat_id, role, locale in outcome.menu_updates:

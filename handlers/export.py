@@ -1,0 +1,83 @@
+"""/export: the reports of a period as an XLSX file, built after a progress message, streaming rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from handlers.commands import command
+from handlers.context import Context
+from handlers.events import OutFile, Reply
+from handlers.figures import COORDINATING, OutOfScope, period_and_scope
+from handlers.filters import Period
+from handlers.i18n import N_, Safe, Translator
+from handlers.parsing import Invalid
+from handlers.report_form import COUNTRIES, FIELDS, KINDS
+from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook
+from storage import stats
+from storage.db import Database
+from storage.digests import report_rows, report_rows_query
+from storage.registry import PROVINCE_NAMES
+
+
+def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, label: str) -> list[tuple[str, object]]:
+    """The /stats figures as (label, value) rows; a value of None makes a heading."""
+    total = breakdown.total
+    rows: list[tuple[str, object]] = [
+        (t("Period"), f"{t.date(period.start)}–{t.date(period.end)}"), (t("Scope"), label),
+        (t("Reports"), total.reports), (t("Participants (our side)"), total.participants_ours),
+        (t("Participants (partner side)"), total.participants_partner), (t("Gift packages"), total.gift_packages),
+        (t("Delegations"), total.delegations), (t("People in the delegations"), total.delegation_people),
+        (t("By kind"), None),
+    ]
+    rows += [(t(KINDS[k].label) if k in KINDS else k, n) for k, n in total.by_kind.most_common()]
+    venues = dict(FIELDS["venue"].choices)
+    rows.append((t("Held"), None))
+    rows += [(t(venues.get(v, v)), n) for v, n in total.venue.most_common()]
+    if total.values:
+        rows.append((t("Value"), None))
+        rows += [(currency, amount) for currency, amount in sorted(total.values.items())]
+    rows.append((t("By province"), None))
+    rows += [(PROVINCE_NAMES.get(code, code), fig.reports)
+             for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].reports)]
+    rows.append((t("By partner"), None))
+    countries = dict(COUNTRIES)
+    rows += [(t(countries.get(c, c)) + (f" – {p}" if p else ""), fig.reports)
+             for (c, p), fig in sorted(breakdown.by_partner.items(), key=lambda kv: -kv[1].reports)]
+    return rows
+
+
+@command("export", N_("The reports of a period as a spreadsheet, e.g. /export month"), roles=COORDINATING)
+async def export_cmd(ctx: Context, args: str) -> None:
+    t = ctx.t
+    try:
+        period, scope, label = await period_and_scope(ctx, args)
+    except Invalid as exc:
+        ctx.say(ctx.t(exc.msgid, **exc.values))
+        return
+    except OutOfScope:
+        ctx.say(t("That is outside what you may see."))
+        return
+    query = report_rows_query(start=period.start, end=period.end, scope=scope)
+    count = int(await ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    if count == 0:
+        ctx.say(t("No reports in this period."))
+        return
+    ctx.say(t.plural("⏳ Preparing the spreadsheet of {n} report ({start}–{end})…",
+                     "⏳ Preparing the spreadsheet of {n} reports ({start}–{end})…", count,
+                     start=t.date(period.start), end=t.date(period.end)))
+
+    async def build(db: Database) -> list[Reply]:
+        # Its own read-only session after the progress message went out: a big export never holds
+        # the user's conversation lock, nor all rows in memory.
+        async with db.unit_of_work() as uow:
+            book = ReportsWorkbook(t.locale, tz=ctx.config.tz)
+            async for row in report_rows(uow.session, start=period.start, end=period.end, scope=scope):
+                book.add(row)
+            breakdown = await stats.figures(uow.session, start=period.start, end=period.end, scope=scope)
+        content = book.finish(summary_rows(t, breakdown, period, label))
+        filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+        caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=label)
+        return [Reply(text=Safe(t("✅ Spreadsheet ready.")),
+                      files=(OutFile(filename, content, MIME_TYPE, caption=caption),))]
+
+    ctx.defer(build)

@@ -1,0 +1,71 @@
+"""/export: a progress message, then an XLSX whose rows and summary equal the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+from openpyxl import load_workbook
+
+from handlers.core import Core
+from storage.db import Database
+from tests.conftest import Clock
+from tests.reporting import person, report
+from tests.telegram_harness import TelegramHarness, text
+from tests.test_onboarding import make_invite
+
+
+async def test_export_streams_every_report_of_the_scope(core: Core, db: Database, clock: Clock) -> None:
+    day = clock().date()
+    mine = [
+        await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", kind="donation", day=day - dt.timedelta(days=2),
+                     amount="1500000", packages=30, description="Tặng 30 suất quà <Tết>"),
+        await report(db, clock, "LCA-THON-COC-PHUONG", kind="exchange", day=day - dt.timedelta(days=5),
+                     venue="partner"),
+    ]
+    await report(db, clock, "THO-BAN-KHEO", kind="visit", day=day - dt.timedelta(days=1))  # another cluster
+    coordinator = await person(core, db, clock, "coord", "coordinator", cluster=2)
+    said = await coordinator.send("/export month")
+    assert "Preparing the spreadsheet of 2 reports (01/11/2026–23/11/2026)" in said
+    assert "Spreadsheet ready" in said
+    [xlsx] = coordinator.files
+    assert xlsx.filename == "twinbot-20261101-20261123.xlsx" and xlsx.caption == "2 reports · cluster 2"
+    book = load_workbook(io.BytesIO(xlsx.content), read_only=True)
+    reports_sheet, summary = book.worksheets
+    rows = list(reports_sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert header[0] == "Report no." and "Description" in header
+    assert sorted(r[0] for r in body) == sorted(mine)
+    donation = next(r for r in body if r[0] == mine[0])
+    column = dict(zip(header, donation, strict=True))
+    assert column["Gift packages"] == 30 and Decimal(str(column["Value"])) == Decimal("1500000")
+    assert column["Description"] == "Tặng 30 suất quà <Tết>" and column["Currency"] == "VND"
+    summary_rows = {r[0]: (r[1] if len(r) > 1 else None) for r in summary.iter_rows(values_only=True) if r and r[0]}
+    assert summary_rows["Reports"] == 2 and summary_rows["Gift packages"] == 30
+    assert summary_rows["Lào Cai"] == 2
+
+
+async def test_export_refusals(core: Core, db: Database, clock: Clock) -> None:
+    officer = await person(core, db, clock, "off", "officer", unit="LCA-DBP-CKQT-LAO-CAI")
+    assert "not available to you" in await officer.send("/export")
+    coordinator = await person(core, db, clock, "coord", "coordinator", cluster=2)
+    assert "No reports in this period." in await coordinator.send("/export month")
+    assert "outside what you may see" in await coordinator.send("/export month cluster:1")
+    assert "at most three years" in await coordinator.send("/export 01/01/2010-01/01/2026")
+
+
+async def test_export_over_telegram_sends_a_document(core: Core, db: Database, clock: Clock) -> None:
+    await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", day=clock().date())
+    async with TelegramHarness(core) as tg:
+        user = tg.user(3003)
+        await user.send(f"/start {await make_invite(tg_db := db, clock, role='coordinator', unit=None, cluster=2)}")
+        del tg_db
+        calls = await user.send("/export week")
+        assert "Preparing the spreadsheet of 1 report" in text(calls)
+        methods = [c.method for c in calls]
+        assert methods.index("sendMessage") < methods.index("sendChatAction") < methods.index("sendDocument")
+        [document] = [c for c in calls if c.method == "sendDocument"]
+        assert document.params["document"]["filename"].endswith(".xlsx")
+        assert document.params["caption"] == "1 report · cluster 2"
+        assert tg.stub.violations == []
