@@ -54,7 +54,7 @@ async def users_cmd(ctx: Context, args: str) -> None:
     channels: dict[int, list[str]] = {}
     for ident in (await ctx.session.scalars(select(Identity).where(Identity.person_id.in_([p.id for p in rows])))):
         channels.setdefault(ident.person_id, []).append(ident.channel + (" ⛔" if ident.blocked_at else ""))
-    lines = [t("<b>People</b> {first}–{last} of {total}", first=(page - 1) * PAGE + 1,
+    lines: list[str] = [t("<b>People</b> {first}–{last} of {total}", first=(page - 1) * PAGE + 1,
                last=(page - 1) * PAGE + len(rows), total=total)]
     for person in rows:
         where = person.unit.name if person.unit else (

@@ -64,7 +64,7 @@ async def scope_label(ctx: Context) -> str:
 
 def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, label: str) -> Safe:
     total = breakdown.total
-    lines = [t("<b>Activities {start}–{end}</b> · {scope}", start=t.date(period.start), end=t.date(period.end),
+    lines: list[str] = [t("<b>Activities {start}–{end}</b> · {scope}", start=t.date(period.start), end=t.date(period.end),
                scope=label)]
     if total.reports == 0:
         lines.append(t("No reports in this period."))
@@ -123,7 +123,7 @@ async def silent_cmd(ctx: Context, args: str) -> None:
     if not one:
         ctx.say(t("Every unit reported (or said there was nothing to report) this past week."))
         return
-    lines = [t("<b>No report in the last week</b> ({n})", n=len(one))]
+    lines: list[str] = [t("<b>No report in the last week</b> ({n})", n=len(one))]
     for unit in one:
         mark = " ⚠️" if unit.id in two else ""
         lines.append(f"• {esc(unit.name)} ({esc(PROVINCE_NAMES.get(unit.province_code, ''))}){mark}")

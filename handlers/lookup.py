@@ -86,7 +86,7 @@ async def show_report(ctx: Context, report_id: int) -> None:
         ctx.say(ctx.t("Report #{id} is not available to you.", id=report_id))
         return
     t = ctx.t
-    lines = [card(ctx, report)]
+    lines: list[str] = [card(ctx, report)]
     history = await reports.versions(ctx.session, report.id)
     if len(history) > 1 or report.status != "submitted":
         names = await people.names(ctx.session, {v.changed_by_person_id for v in history})

@@ -110,7 +110,7 @@ def invite_problem(ctx: Context, invite: Invite | None) -> Safe | None:
 
 @command("help", N_("What this bot can do"))
 async def help_(ctx: Context, _args: str) -> None:
-    lines = [ctx.t("<b>Commands</b>")]
+    lines: list[str] = [ctx.t("<b>Commands</b>")]
     lines += [f"/{c.name} – {ctx.t(c.description)}" for c in menu_for(ctx.role)]
     if ctx.role is None:
         lines.append("")

@@ -74,7 +74,7 @@ def card(ctx: Context, report: Report) -> Safe:
 
     t = ctx.t
     values = values_of(report)
-    lines = [t("<b>Report #{id}</b> – {unit}", id=report.id, unit=report.unit.name)]
+    lines: list[str] = [t("<b>Report #{id}</b> – {unit}", id=report.id, unit=report.unit.name)]
     if report.status != "submitted":
         lines.append(t("❌ Withdrawn: {reason}", reason=report.status_reason or t("withdrawn by the author")))
     for key in field_keys(values):
@@ -98,7 +98,7 @@ async def my_reports(ctx: Context, _args: str) -> None:
     if not mine:
         ctx.say(t("You have not submitted any report yet. Send /report to write one."))
         return
-    lines = [t("<b>Your recent reports</b>")]
+    lines: list[str] = [t("<b>Your recent reports</b>")]
     for report in mine:
         mark = " ❌" if report.status != "submitted" else ""
         lines.append(f"#{report.id} · {summary_line(ctx, report)}{mark}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Conversation, ProcessedEvent, utcnow
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversation:
@@ -46,9 +47,9 @@ async def first_time(session: AsyncSession, channel: str, event_key: str) -> boo
         .values(channel=channel, event_key=event_key, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["channel", "event_key"])
     )
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def forget_events_before(session: AsyncSession, cutoff: dt.datetime) -> int:
     result = await session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff))
-    return int(result.rowcount or 0)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,8 +78,9 @@ async def figures(session: AsyncSession, *, start: dt.date, end: dt.date, scope:
                   Report.kind, Report.venue, Report.currency)
     )
     result = Breakdown(start=start, end=end)
+    rows: Any = (await session.execute(scope.reports(query))).all()  # type: ignore[arg-type]
     for (province, country, partner_province, kind, venue, currency, n, ours, theirs, packages, delegations,
-         delegation_people, amount) in (await session.execute(scope.reports(query))).all():
+         delegation_people, amount) in rows:
         group = Figures(
             reports=n, by_kind=Counter({kind: n}), venue=Counter({venue: n}), participants_ours=int(ours),
             participants_partner=int(theirs), gift_packages=int(packages), delegations=int(delegations),

@@ -134,7 +134,7 @@ async def deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
             group = MediaGroupBuilder()
             for file_id in batch:
                 group.add_photo(media=file_id)
-            await bot.send_media_group(chat_id, media=group.build())
+            await bot.send_media_group(chat_id, media=group.build())  # type: ignore[arg-type]
         for document in reply.files:
             await bot.send_document(
                 chat_id,
