@@ -188,3 +188,22 @@ async def test_withdraw_within_48_hours(core: Core, db: Database, clock: Clock) 
     [report] = await all_reports(db)
     assert report.status == "withdrawn" and report.version == 2
     assert "❌" in await me.send("/myreports")
+
+
+async def test_coordinator_reports_for_a_unit_of_their_cluster(core: Core, db: Database, clock: Clock) -> None:
+    from tests.reporting import person
+
+    me = await person(core, db, clock, "coord", "coordinator", cluster=2)
+    said = await me.send("/report")
+    assert "Which unit is this report for?" in said
+    assert "No unit you may report for matches “Bản Khẹo”" in await me.send("Bản Khẹo")  # cluster 1
+    said = await me.send("lao cai")
+    assert "Several units match" in said
+    said = await me.send(option_number(said, "Đồn Biên phòng CKQT Lào Cai"))
+    assert "What kind of activity" in said
+    said = await me.send(option_number(said, "Other activity"))
+    said = await walk(me, COMMON, said)
+    assert "Unit: Đồn Biên phòng CKQT Lào Cai" in said
+    await me.send(option_number(said, "Submit"))
+    [report] = await all_reports(db)
+    assert report.unit.code == "LCA-DBP-CKQT-LAO-CAI" and report.author.role == "coordinator"
