@@ -96,8 +96,18 @@ def typed_choice(ctx: Context) -> str | None:
     return str(starting[0]) if len(starting) == 1 else None
 
 
+# Commands that make sense in a group chat; everything else there is ignored, since a group
+# message must never feed the sender's private draft.
+GROUP_COMMANDS = ("bindgroup", "digest", "help")
+
+
 async def route(ctx: Context) -> None:
     incoming = ctx.incoming
+    if not incoming.private_chat:
+        parsed = incoming.command
+        if parsed is not None and parsed[0] in GROUP_COMMANDS:
+            await run_command(ctx, *parsed)
+        return
     if incoming.choice is not None:
         await on_choice(ctx, incoming.choice, incoming.choice_seq)
         return

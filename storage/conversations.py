@@ -23,18 +23,21 @@ async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversatio
     On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE); on PostgreSQL the
     row is locked with FOR UPDATE. The state must be read only after the lock is taken.
     """
-    insert = _insert(session)
-    await session.execute(
-        insert(Conversation)
-        .values(channel=channel, user_external_id=user_id, data={}, seq=0, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["channel", "user_external_id"])
-    )
-    conversation = await session.scalar(
+    query = (
         select(Conversation)
         .where(Conversation.channel == channel, Conversation.user_external_id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    conversation = await session.scalar(query)
+    if conversation is None:
+        # First event of this user: create the row (a racing worker may create it first), then lock it.
+        await session.execute(
+            _insert(session)(Conversation)
+            .values(channel=channel, user_external_id=user_id, data={}, seq=0, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["channel", "user_external_id"])
+        )
+        conversation = await session.scalar(query)
     assert conversation is not None
     return conversation
 

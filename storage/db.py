@@ -8,6 +8,7 @@ conversation row with ``SELECT ... FOR UPDATE`` instead (see ``conversations``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -67,6 +68,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # SQLite lets one transaction write at a time anyway; queueing them here, in order, replaces
+        # the driver's sleep-and-retry on the file lock (unfair, with multi-second tails under load).
+        self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +78,10 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        if self._sqlite_turn is not None:
+            async with self._sqlite_turn, self.sessions() as session:
+                yield UnitOfWork(session)
+            return
         async with self.sessions() as session:
             uow = UnitOfWork(session)
             # Leaving without commit() closes the session, which rolls the transaction back

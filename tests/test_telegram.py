@@ -257,3 +257,17 @@ async def test_location_button_stores_coordinates(tg: TelegramHarness, db: Datab
     async with db.unit_of_work() as uow:
         report = await uow.session.scalar(select(Report))
         assert report is not None and (report.latitude, report.longitude) == (22.5049, 103.9676)
+
+
+async def test_group_messages_never_touch_the_private_draft(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    await user.tap("Exchange")
+    group = {"id": -100123, "type": "supergroup", "title": "Cụm 2"}
+    assert await tg.feed(user.message("hôm qua", chat=group)) == []
+    assert await tg.feed(user.message("/report", chat=group)) == []
+    async with db.unit_of_work() as uow:
+        conversation = await uow.session.scalar(select(Conversation).where(Conversation.flow == "report"))
+        assert conversation is not None and "date" not in conversation.data["draft"]["values"]
+    said = text(await tg.feed(user.message("/help", chat=group)))
+    assert "/report" in said
