@@ -35,6 +35,7 @@ import itertools
 import json
 import os
 import pstats
+import random
 import resource
 import shutil
 import signal
@@ -538,8 +539,13 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
 
         async def officer(user: SimUser) -> None:
             act = user.twinbot_step if kind == "twinbot" else user.echo_step
+            pace = random.Random(user.id)
             for _ in range(reports_each):
                 for name, action, arg in REPORT_SCRIPT:
+                    if args.think > 0:
+                        # A person reads the answer and types: uniform around the mean, same seed per officer
+                        # for both bots.
+                        await asyncio.sleep(pace.uniform(0, 2 * args.think))
                     result.samples.append(await act(name, action, arg))
 
         async def everyone(job: Callable[[SimUser], Any]) -> list[Any]:
@@ -782,6 +788,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--officers", type=int, default=50, help="concurrent simulated officers (default 50)")
     parser.add_argument("--reports-each", type=int, default=4, help="complete reports per officer (default 4)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds an officer takes between steps (default 0: back to back, a stress test)")
     parser.add_argument("--database-url", default="",
                         help="database to use (migrated, sample registry loaded; must be on this machine); "
                              "default: a fresh temporary SQLite file")
