@@ -47,9 +47,6 @@ async def start_report(ctx: Context, args: str) -> None:
         return
     draft = ctx.state.get("draft")
     if ctx.conversation.flow == FLOW and draft:
-        ctx.conversation.step = RESUME if ctx.conversation.step != RESUME else ctx.conversation.step
-        draft["resume_step"] = draft.get("resume_step") or draft.get("at")
-        ctx.set_state(draft=draft)
         await ask_resume(ctx)
         return
     person = ctx.person
@@ -84,9 +81,7 @@ async def on_resume(ctx: Context, arg: str) -> None:
         ctx.say(ctx.t("The unfinished report was discarded."))
         await start_report(ctx, "")
         return
-    step = draft.pop("resume_step", None)
-    ctx.set_state(draft=draft)
-    await ask(ctx, step or next_step(draft["values"]) or REVIEW)
+    await ask(ctx, where_we_were(draft))
 
 
 @command("cancel", N_("Stop the report you are writing"))
@@ -98,10 +93,6 @@ async def cancel(ctx: Context, _args: str) -> None:
     if ctx.conversation.flow != FLOW:
         ctx.say(ctx.t("There is nothing to cancel."))
         return
-    draft = ctx.state["draft"]
-    if ctx.conversation.step != CONFIRM_CANCEL:
-        draft["resume_step"] = ctx.conversation.step
-        ctx.set_state(draft=draft)
     ctx.conversation.step = CONFIRM_CANCEL
     ctx.say(ctx.t("Discard this report? Everything you entered will be lost."),
             [Option(ctx.t("🗑 Yes, discard"), "cx:yes"), Option(ctx.t("↩️ No, continue"), "cx:no")], columns=2)
@@ -115,10 +106,13 @@ async def on_cancel_answer(ctx: Context, arg: str) -> None:
         end_flow(ctx)
         ctx.say(ctx.t("The report was discarded. Nothing was saved."))
         return
-    draft = ctx.state["draft"]
-    step = draft.pop("resume_step", None) or REVIEW
-    ctx.set_state(draft=draft)
-    await ask(ctx, step)
+    await ask(ctx, where_we_were(ctx.state["draft"]))
+
+
+def where_we_were(draft: dict[str, Any]) -> str:
+    """The field (or the review) last asked: ``ask`` records it, asides like /cancel do not."""
+    at = draft.get("at")
+    return at if at in FIELDS or at == REVIEW else next_step(draft["values"]) or REVIEW
 
 
 def end_flow(ctx: Context) -> None:
@@ -415,7 +409,6 @@ async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
         ctx.state["draft"]["values"]["unit_name"] = matches[0].name
         return matches[0].id
     t = ctx.t
-    ctx.conversation.seq  # noqa: B018 - options below get a fresh number through ctx.say
     raise _Pending((t("Several units match. Which one?"),
                     [Option(u.name[:60], f"f:u{u.id}") for u in matches[:8]]))
 

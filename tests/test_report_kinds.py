@@ -207,3 +207,22 @@ async def test_coordinator_reports_for_a_unit_of_their_cluster(core: Core, db: D
     await me.send(option_number(said, "Submit"))
     [report] = await all_reports(db)
     assert report.unit.code == "LCA-DBP-CKQT-LAO-CAI" and report.author.role == "coordinator"
+
+
+async def test_resume_then_cancel_then_continue_returns_to_the_same_step(core: Core, db: Database,
+                                                                        clock: Clock) -> None:
+    me = await officer(core, db, clock)
+    said = await me.send("/report")
+    await me.send(option_number(said, "Exchange"))
+    await me.send("hôm qua")
+    said = await me.send("/report")
+    assert "unfinished report" in said
+    said = await me.send("/cancel")
+    said = await me.send(option_number(said, "No, continue"))
+    assert "Which twinned partner" in said
+    said = await me.send("/report")
+    said = await me.send(option_number(said, "Continue"))
+    assert "Which twinned partner" in said
+    said = await me.send("/report")
+    said = await me.send(option_number(said, "Discard"))
+    assert "discarded" in said and "What kind of activity" in said
