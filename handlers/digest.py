@@ -13,7 +13,7 @@ from handlers.context import Context
 from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
 from handlers.i18n import N_, Safe, Translator, esc
-from handlers.report_form import COUNTRIES, KINDS
+from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from storage import deliveries, digests
 from storage.digests import DigestData, IsoWeek, UnitStatus
 from storage.folding import fold
@@ -36,11 +36,11 @@ _THIS_WORDS = {"this", "current", "now", "nay", "tuan nay"}
 
 
 def change(t: Translator, now: int | Decimal, before: int | Decimal, currency: str | None = None) -> str:
-    diff = now - before
+    diff: int | Decimal = now - before
     if diff == 0:
         return "±0"
-    sign = "+" if diff > 0 else MINUS
-    return sign + (t.money(abs(diff), currency) if currency else t.number(abs(diff)))
+    sign, magnitude = ("+", diff) if diff > 0 else (MINUS, -diff)
+    return sign + (t.money(magnitude, currency) if currency else t.number(magnitude))
 
 
 def kind_label(t: Translator, kind: str) -> str:
@@ -62,7 +62,7 @@ def week_title(t: Translator, data: DigestData) -> Safe:
 
 
 def _headline(t: Translator, current: Figures, previous: Figures) -> list[str]:
-    lines = [t("<b>This week</b> (change from the week before)"),
+    lines: list[str] = [t("<b>This week</b> (change from the week before)"),
              t("Reports: {n} ({change})", n=t.number(current.reports), change=change(t, current.reports,
                                                                                      previous.reports))]
     for kind in KINDS:
@@ -96,7 +96,7 @@ def _breakdowns(t: Translator, data: DigestData) -> list[str]:
     current: Breakdown = data.current
     lines: list[str] = []
     if not current.total.reports:
-        return [t("No activity was reported this week.")]
+        return [str(t("No activity was reported this week."))]
     lines += ["", t("<b>By province</b>")]
     for code, figures in sorted(current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
         lines.append(t("• {province}: {activities} – {venues}", province=data.province_names.get(code, code),
@@ -192,17 +192,22 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
     rows.append((t("By province"), None))
     for code, figures in sorted(data.current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
         rows.append((data.province_names.get(code, code), figures.reports))
-        rows += [(f"   {t(msgid, n='').strip()}", figures.venue[key]) for key, msgid in VENUES if figures.venue.get(key)]
+        rows += _venue_rows(t, figures)
     rows.append((t("By partner"), None))
     for (country, province), figures in sorted(data.current.by_partner.items(),
                                                key=lambda item: (-item[1].reports, item[0])):
         rows.append((partner_label(t, country, province or None), figures.reports))
-        rows += [(f"   {t(msgid, n='').strip()}", figures.venue[key]) for key, msgid in VENUES if figures.venue.get(key)]
+        rows += _venue_rows(t, figures)
     rows.append((t("Units"), None))
     rows += [(t("Filed nothing this week"), len(data.silent_this_week)),
              (t("Silent for two weeks or more"), len(data.silent_for_weeks)),
              (t("Ignored the last two reminders"), len(data.ignoring_reminders))]
     return rows
+
+
+def _venue_rows(t: Translator, figures: Figures) -> list[tuple[str, object]]:
+    labels = dict(FIELDS["venue"].choices)
+    return [(f"   {t(labels[key])}", figures.venue[key]) for key, _ in VENUES if figures.venue.get(key)]
 
 
 def chart_caption(t: Translator, data: DigestData) -> Safe:

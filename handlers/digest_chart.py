@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from typing import Any
 
 from handlers.i18n import N_, Translator
 from handlers.report_form import KINDS
@@ -38,8 +39,10 @@ def _render(data: DigestData, t: Translator) -> bytes:
     from matplotlib.figure import Figure
 
     kinds = [k for k in KINDS if data.current.total.by_kind.get(k) or any(c.get(k) for _, c in data.trend)]
-    figure = Figure(figsize=(7, 9.6), dpi=150, layout="constrained")
-    top, bottom = figure.subplots(2, 1, height_ratios=(3, 2))
+    # The province panel grows with the provinces, so one province is one bar, not a wall of colour.
+    top_height = 1.2 + 0.55 * max(1, len(data.current.by_province))
+    figure = Figure(figsize=(7, top_height + 5.2), dpi=150, layout="constrained")
+    top, bottom = figure.subplots(2, 1, height_ratios=(top_height, 4.2))
     figure.suptitle(t("Cluster {number} – week {week}", number=data.cluster_number, week=data.week.week),
                     fontsize=16, fontweight="bold")
 
@@ -52,7 +55,7 @@ def _render(data: DigestData, t: Translator) -> bytes:
             counts = [figures.by_kind.get(kind, 0) for _, figures in provinces]
             if any(counts):
                 top.barh(names, counts, left=left, color=KIND_COLOURS.get(kind, "#333333"),
-                         label=t(SHORT_KIND_LABELS.get(kind, kind)), height=0.7)
+                         label=t(SHORT_KIND_LABELS.get(kind, kind)), height=0.6)
                 left = [a + b for a, b in zip(left, counts, strict=True)]
         for y, total in enumerate(left):
             top.text(total, y, f" {t.number(total)}", va="center", fontsize=12)
@@ -84,11 +87,13 @@ def _render(data: DigestData, t: Translator) -> bytes:
     bottom.yaxis.get_major_locator().set_params(integer=True)
     for side in ("top", "right"):
         bottom.spines[side].set_visible(False)
-    if kinds:
-        handles, legend_labels = bottom.get_legend_handles_labels()
-        if not handles:
-            handles, legend_labels = top.get_legend_handles_labels()
-        figure.legend(handles, legend_labels, loc="outside lower center", ncols=3, fontsize=11, frameon=False)
+    legend: dict[str, Any] = {}
+    for axes in (top, bottom):
+        for handle, label in zip(*axes.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    if legend:
+        figure.legend(list(legend.values()), list(legend), loc="outside lower center", ncols=3, fontsize=11,
+                      frameon=False)
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

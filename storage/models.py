@@ -55,7 +55,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON(), dt.date: Date()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(), dict[str, Any]: JSON(), dt.date: Date(),
+    }
 
 
 def utcnow() -> dt.datetime:
@@ -345,6 +347,7 @@ class Delivery(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sending | sent | blocked | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # messages of it already sent
     due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
@@ -370,9 +373,9 @@ __all__ = [
     "Conversation",
     "Delivery",
     "GroupBinding",
-    "JobRun",
     "Identity",
     "Invite",
+    "JobRun",
     "Person",
     "ProcessedEvent",
     "Province",

@@ -1,0 +1,485 @@
+"""What a cluster's weekly digest and the Friday reminders rest on: ISO weeks, recipients, the figures of a
+week and the one before, highlights, silent units, the eight-week trend, and report rows for spreadsheets.
+
+Everything here reads; nothing commits. ``collect`` returns plain data, so building the message from it is
+a pure function (``handlers.digest``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.deliveries import Recipient, insert_ignoring_conflicts
+from storage.models import Cluster, GroupBinding, Identity, Person, Province, Report, Unit, UnitWeek
+from storage.scope import Scope
+from storage.stats import CENT, Breakdown, figures
+
+TREND_WEEKS = 8
+HIGHLIGHTS = 3
+
+_WEEK_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Ww]\s*(\d{1,2})\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    @classmethod
+    def of(cls, day: dt.date) -> IsoWeek:
+        year, week, _ = day.isocalendar()
+        return cls(year, week)
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        """``2026-W47`` (also ``2026W47``, ``2026-w7``); ValueError for anything else or a week that doesn't exist."""
+        m = _WEEK_RE.match(text)
+        if not m:
+            raise ValueError(f"not an ISO week: {text!r}")
+        year, week = int(m.group(1)), int(m.group(2))
+        try:
+            dt.date.fromisocalendar(year, week, 1)
+        except ValueError:
+            raise ValueError(f"week {week} does not exist in {year}") from None
+        return cls(year, week)
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def end(self) -> dt.date:
+        return dt.date.fromisocalendar(self.year, self.week, 7)
+
+    def shift(self, weeks: int) -> IsoWeek:
+        return IsoWeek.of(self.start + dt.timedelta(weeks=weeks))
+
+    @property
+    def previous(self) -> IsoWeek:
+        return self.shift(-1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+# --- report rows (digest spreadsheets, exports) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One report with everything a spreadsheet shows, read without loading ORM objects."""
+
+    id: int
+    activity_date: dt.date
+    unit_code: str
+    unit_name: str
+    province_code: str
+    province_name: str
+    kind: str
+    partner_name: str
+    partner_country: str
+    partner_province: str | None
+    venue: str
+    participants_ours: int | None
+    participants_partner: int | None
+    gift_packages: int | None
+    delegations: int | None
+    delegation_people: int | None
+    amount: Decimal | None
+    currency: str | None
+    description: str
+    details: dict[str, Any]
+    latitude: float | None
+    longitude: float | None
+    status: str
+    status_reason: str | None
+    author_name: str
+    channel: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def from_report(cls, report: Report) -> ReportRow:
+        return cls(
+            id=report.id, activity_date=report.activity_date, unit_code=report.unit.code,
+            unit_name=report.unit.name, province_code=report.unit.province_code,
+            province_name=report.unit.province.name, kind=report.kind, partner_name=report.partner_name,
+            partner_country=report.partner_country, partner_province=report.partner_province, venue=report.venue,
+            participants_ours=report.participants_ours, participants_partner=report.participants_partner,
+            gift_packages=report.gift_packages, delegations=report.delegations,
+            delegation_people=report.delegation_people, amount=_cents(report.amount), currency=report.currency,
+            description=report.description, details=dict(report.details or {}), latitude=report.latitude,
+            longitude=report.longitude, status=report.status, status_reason=report.status_reason,
+            author_name=report.author.display_name, channel=report.channel, version=report.version,
+            created_at=report.created_at, updated_at=report.updated_at,
+        )
+
+
+def _cents(value: Any) -> Decimal | None:
+    # SQLite hands NUMERIC back as float.
+    return None if value is None else Decimal(str(value)).quantize(CENT)
+
+
+_ROW_COLUMNS = (
+    Report.id, Report.activity_date, Unit.code, Unit.name, Unit.province_code, Province.name, Report.kind,
+    Report.partner_name, Report.partner_country, Report.partner_province, Report.venue, Report.participants_ours,
+    Report.participants_partner, Report.gift_packages, Report.delegations, Report.delegation_people, Report.amount,
+    Report.currency, Report.description, Report.details, Report.latitude, Report.longitude, Report.status,
+    Report.status_reason, Person.display_name, Report.channel, Report.version, Report.created_at, Report.updated_at,
+)
+
+
+def report_rows_query(*, start: dt.date, end: dt.date, scope: Scope, include_withdrawn: bool = False) -> Select[Any]:
+    query = (select(*_ROW_COLUMNS)
+             .join(Unit, Unit.id == Report.unit_id)
+             .join(Province, Province.code == Unit.province_code)
+             .join(Person, Person.id == Report.author_person_id)
+             .where(Report.activity_date >= start, Report.activity_date <= end))
+    if not include_withdrawn:
+        query = query.where(Report.status == "submitted")
+    return scope.reports(query).order_by(Report.activity_date, Report.id)
+
+
+async def report_rows(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope,
+                      include_withdrawn: bool = False) -> AsyncIterator[ReportRow]:
+    """Reports dated ``start``..``end`` in ``scope``, oldest first, streamed in batches."""
+    query = report_rows_query(start=start, end=end, scope=scope, include_withdrawn=include_withdrawn)
+    result = await session.stream(query.execution_options(yield_per=1000))
+    async for row in result:
+        values = list(row)
+        values[16] = _cents(values[16])
+        values[19] = dict(values[19] or {})
+        yield ReportRow(*values)
+
+
+# --- the digest's data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Highlight:
+    id: int
+    activity_date: dt.date
+    unit_name: str
+    kind: str
+    partner_name: str
+    partner_country: str
+    partner_province: str | None
+    participants: int
+    gift_packages: int | None
+    amount: Decimal | None
+    currency: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    id: int
+    code: str
+    name: str
+    province_code: str
+    reports_this_week: int
+    answered_nothing: bool  # "nothing to report this week"
+    silent_weeks: int  # consecutive weeks up to this one with neither a report nor an answer (capped)
+    last_report: dt.date | None  # within the trend window
+    ignored_reminders: bool  # reminded this week and the one before, and answered neither
+
+
+@dataclass
+class DigestData:
+    cluster_id: int
+    cluster_number: int
+    cluster_name: str
+    week: IsoWeek
+    current: Breakdown
+    previous: Breakdown
+    province_names: dict[str, str]
+    highlights: list[Highlight] = field(default_factory=list)
+    units: list[UnitStatus] = field(default_factory=list)
+    trend: list[tuple[IsoWeek, Counter[str]]] = field(default_factory=list)  # oldest first, ends with `week`
+
+    @property
+    def silent_this_week(self) -> list[UnitStatus]:
+        """Silent this week but not the week before (those are in ``silent_for_weeks``)."""
+        return [u for u in self.units if u.silent_weeks == 1]
+
+    @property
+    def silent_for_weeks(self) -> list[UnitStatus]:
+        return sorted((u for u in self.units if u.silent_weeks >= 2), key=lambda u: (-u.silent_weeks, u.name))
+
+    @property
+    def ignoring_reminders(self) -> list[UnitStatus]:
+        return [u for u in self.units if u.ignored_reminders]
+
+
+async def cluster_by_number(session: AsyncSession, number: int) -> Cluster | None:
+    return await session.scalar(select(Cluster).where(Cluster.number == number))
+
+
+async def clusters(session: AsyncSession) -> list[Cluster]:
+    return list((await session.scalars(select(Cluster).order_by(Cluster.number))).all())
+
+
+async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> DigestData:
+    scope = Scope.cluster(cluster.id)
+    first = week.shift(-(TREND_WEEKS - 1))
+    provinces = dict((await session.execute(
+        select(Province.code, Province.name).where(Province.cluster_id == cluster.id))).all())
+    data = DigestData(
+        cluster_id=cluster.id, cluster_number=cluster.number, cluster_name=cluster.name, week=week,
+        current=await figures(session, start=week.start, end=week.end, scope=scope),
+        previous=await figures(session, start=week.previous.start, end=week.previous.end, scope=scope),
+        province_names=provinces,
+    )
+    for province in data.current.by_province:  # a unit moved to another cluster keeps its province's name
+        if province not in provinces:
+            provinces[province] = await session.scalar(select(Province.name).where(Province.code == province)) \
+                or province
+
+    # One pass over the trend window gives the trend and, per unit, the weeks it reported in.
+    weekly: Any = (select(Report.unit_id, Report.activity_date, Report.kind, func.count(Report.id))
+              .where(Report.status == "submitted", Report.activity_date >= first.start,
+                     Report.activity_date <= week.end)
+              .group_by(Report.unit_id, Report.activity_date, Report.kind))
+    trend: dict[IsoWeek, Counter[str]] = {first.shift(n): Counter() for n in range(TREND_WEEKS)}
+    unit_weeks: dict[int, Counter[IsoWeek]] = defaultdict(Counter)
+    last_report: dict[int, dt.date] = {}
+    for unit_id, day, kind, n in (await session.execute(scope.reports(weekly))):
+        iso = IsoWeek.of(day)
+        trend[iso][kind] += n
+        unit_weeks[unit_id][iso] += n
+        if unit_id not in last_report or day > last_report[unit_id]:
+            last_report[unit_id] = day
+    data.trend = sorted(trend.items())
+
+    unit_query: Any = select(Unit.id, Unit.code, Unit.name, Unit.province_code).where(Unit.active)
+    units = (await session.execute(scope.units(unit_query).order_by(Unit.province_code, Unit.name))).all()
+    labels = [str(first.shift(n)) for n in range(TREND_WEEKS)]
+    answered: dict[int, set[IsoWeek]] = defaultdict(set)
+    reminded: dict[int, set[IsoWeek]] = defaultdict(set)
+    answers: Any = (
+        select(UnitWeek.unit_id, UnitWeek.week, UnitWeek.nothing_to_report_at, UnitWeek.reminded_at)
+        .join(Unit, Unit.id == UnitWeek.unit_id).where(UnitWeek.week.in_(labels)))
+    for unit_id, label, nothing_at, reminded_at in await session.execute(scope.units(answers)):
+        if nothing_at is not None:
+            answered[unit_id].add(IsoWeek.parse(label))
+        if reminded_at is not None:
+            reminded[unit_id].add(IsoWeek.parse(label))
+    for unit_id, code, name, province in units:
+        spoke = set(unit_weeks[unit_id]) | answered[unit_id]
+        silent = 0
+        while silent < TREND_WEEKS and week.shift(-silent) not in spoke:
+            silent += 1
+        ignored = all(w in reminded[unit_id] and w not in spoke for w in (week, week.previous))
+        data.units.append(UnitStatus(
+            id=unit_id, code=code, name=name, province_code=province,
+            reports_this_week=unit_weeks[unit_id][week],
+            answered_nothing=week in answered[unit_id], silent_weeks=silent,
+            last_report=last_report.get(unit_id), ignored_reminders=ignored,
+        ))
+    data.highlights = await highlights(session, scope, week)
+    return data
+
+
+async def highlights(session: AsyncSession, scope: Scope, week: IsoWeek, limit: int = HIGHLIGHTS) -> list[Highlight]:
+    """The largest reports of the week (people and gift packages), then the most recent ones."""
+    people = func.coalesce(Report.participants_ours, 0) + func.coalesce(Report.participants_partner, 0)
+    size = people + func.coalesce(Report.gift_packages, 0) + func.coalesce(Report.delegation_people, 0)
+    base: Any = (select(Report.id, Report.activity_date, Unit.name, Report.kind, Report.partner_name,
+                   Report.partner_country, Report.partner_province, people, Report.gift_packages, Report.amount,
+                   Report.currency, Report.description)
+            .join(Unit, Unit.id == Report.unit_id)
+            .where(Report.status == "submitted", Report.activity_date >= week.start,
+                   Report.activity_date <= week.end))
+    largest = (await session.execute(scope.reports(base).where(size > 0).order_by(
+        size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(limit))).all()
+    chosen: list[Any] = list(largest)
+    if len(chosen) < limit:
+        seen = [row[0] for row in chosen]
+        latest = scope.reports(base)
+        if seen:
+            latest = latest.where(Report.id.not_in(seen))
+        chosen += (await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
+                                         .limit(limit - len(chosen)))).all()
+    return [Highlight(id=r[0], activity_date=r[1], unit_name=r[2], kind=r[3], partner_name=r[4],
+                      partner_country=r[5], partner_province=r[6], participants=int(r[7] or 0),
+                      gift_packages=r[8], amount=_cents(r[9]), currency=r[10], description=r[11])
+            for r in chosen]
+
+
+# --- who receives what ----------------------------------------------------------------------------
+
+
+async def digest_recipients(session: AsyncSession, cluster_id: int, channels: Iterable[str]) -> list[Recipient]:
+    """The cluster's coordinators (their private chats) and the groups bound to the cluster."""
+    channels = tuple(channels)
+    people = (await session.execute(
+        select(Identity.channel, Identity.chat_id, Person.id, Identity.blocked_at)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Person.role == "coordinator", Person.cluster_id == cluster_id, Identity.channel.in_(channels))
+        .order_by(Person.id, Identity.id)
+    )).all()
+    groups = (await session.execute(
+        select(GroupBinding.channel, GroupBinding.chat_id)
+        .where(GroupBinding.cluster_id == cluster_id, GroupBinding.channel.in_(channels))
+        .order_by(GroupBinding.id)
+    )).all()
+    return ([Recipient(f"{channel}:{chat}", person_id, blocked_at is not None)
+             for channel, chat, person_id, blocked_at in people]
+            + [Recipient(f"{channel}:{chat}", None, False) for channel, chat in groups])
+
+
+def _reported_in(week: IsoWeek) -> Any:
+    return (select(Report.id).where(Report.unit_id == Unit.id, Report.status == "submitted",
+                                    Report.activity_date >= week.start, Report.activity_date <= week.end)
+            .exists())
+
+
+def _answered_in(week: IsoWeek) -> Any:
+    return (select(UnitWeek.id).where(UnitWeek.unit_id == Unit.id, UnitWeek.week == str(week),
+                                      UnitWeek.nothing_to_report_at.is_not(None)).exists())
+
+
+async def units_to_remind(session: AsyncSession, week: IsoWeek) -> list[int]:
+    """Active units with neither a report dated this week nor a "nothing to report" for it."""
+    return list((await session.scalars(
+        select(Unit.id).where(Unit.active, ~_reported_in(week), ~_answered_in(week)).order_by(Unit.id)
+    )).all())
+
+
+async def unit_has_answered(session: AsyncSession, unit_id: int, week: IsoWeek) -> bool:
+    return bool(await session.scalar(
+        select(Unit.id).where(Unit.id == unit_id, _reported_in(week) | _answered_in(week))))
+
+
+async def officer_recipients(session: AsyncSession, unit_ids: list[int], channels: Iterable[str]
+                             ) -> dict[int, list[Recipient]]:
+    rows = (await session.execute(
+        select(Person.unit_id, Identity.channel, Identity.chat_id, Person.id, Identity.blocked_at)
+        .join(Person, Person.id == Identity.person_id)
+        .where(Person.role == "officer", Person.unit_id.in_(unit_ids), Identity.channel.in_(tuple(channels)))
+        .order_by(Person.id, Identity.id)
+    )).all()
+    found: dict[int, list[Recipient]] = defaultdict(list)
+    for unit_id, channel, chat, person_id, blocked_at in rows:
+        assert unit_id is not None
+        found[unit_id].append(Recipient(f"{channel}:{chat}", person_id, blocked_at is not None))
+    return found
+
+
+async def _unit_week(session: AsyncSession, unit_id: int, week: IsoWeek) -> None:
+    await session.execute(insert_ignoring_conflicts(session, UnitWeek).values(unit_id=unit_id, week=str(week)))
+
+
+async def record_reminded(session: AsyncSession, unit_id: int, week: IsoWeek, now: dt.datetime) -> None:
+    await _unit_week(session, unit_id, week)
+    await session.execute(update(UnitWeek).where(UnitWeek.unit_id == unit_id, UnitWeek.week == str(week),
+                                                 UnitWeek.reminded_at.is_(None)).values(reminded_at=now))
+
+
+async def record_nothing_to_report(session: AsyncSession, unit_id: int, week: IsoWeek, person_id: int,
+                                   now: dt.datetime) -> bool:
+    """Record "nothing to report" for the unit's week; False when it was recorded already."""
+    await _unit_week(session, unit_id, week)
+    result = await session.execute(
+        update(UnitWeek).where(UnitWeek.unit_id == unit_id, UnitWeek.week == str(week),
+                               UnitWeek.nothing_to_report_at.is_(None))
+        .values(nothing_to_report_at=now, nothing_to_report_by=person_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def unit_week(session: AsyncSession, unit_id: int, week: IsoWeek) -> UnitWeek | None:
+    return await session.scalar(select(UnitWeek).where(and_(UnitWeek.unit_id == unit_id,
+                                                            UnitWeek.week == str(week))))
+
+
+# --- planning (the scheduler decides when; this records what is owed) ------------------------------
+
+
+def digest_key(cluster_id: int, week: IsoWeek) -> str:
+    return f"digest:{cluster_id}:{week}"
+
+
+def reminder_key(unit_id: int, week: IsoWeek) -> str:
+    return f"reminder:{unit_id}:{week}"
+
+
+def parse_key(key: str) -> tuple[str, int, IsoWeek]:
+    """``("digest", cluster id, week)`` or ``("reminder", unit id, week)``."""
+    kind, ident, week = key.split(":")
+    return kind, int(ident), IsoWeek.parse(week)
+
+
+async def plan_digest(session: AsyncSession, cluster_id: int, week: IsoWeek, channels: Iterable[str], *,
+                      now: dt.datetime) -> int:
+    from storage import deliveries
+
+    recipients = await digest_recipients(session, cluster_id, channels)
+    return await deliveries.plan(session, digest_key(cluster_id, week), recipients, due_at=now, now=now)
+
+
+async def plan_digests(session: AsyncSession, week: IsoWeek, channels: Iterable[str], *, now: dt.datetime) -> int:
+    channels = tuple(channels)
+    return sum([await plan_digest(session, c.id, week, channels, now=now) for c in await clusters(session)])
+
+
+async def plan_reminders(session: AsyncSession, week: IsoWeek, channels: Iterable[str], *, now: dt.datetime) -> int:
+    from storage import deliveries
+
+    units = await units_to_remind(session, week)
+    planned = 0
+    for unit_id, recipients in (await officer_recipients(session, units, channels)).items():
+        planned += await deliveries.plan(session, reminder_key(unit_id, week), recipients, due_at=now, now=now)
+    return planned
+
+
+async def recipient_locale(session: AsyncSession, person_id: int | None, recipient: str) -> str | None:
+    """A person's language; for a group, the language of the coordinator who bound it."""
+    if person_id is not None:
+        return await session.scalar(select(Person.locale).where(Person.id == person_id))
+    channel, _, chat = recipient.partition(":")
+    return await session.scalar(
+        select(Person.locale).join(GroupBinding, GroupBinding.bound_by_person_id == Person.id)
+        .where(GroupBinding.channel == channel, GroupBinding.chat_id == chat))
+
+
+async def bind_group(session: AsyncSession, *, cluster_id: int, channel: str, chat_id: str, title: str | None,
+                     person_id: int, now: dt.datetime) -> bool:
+    """Bind a group chat to a cluster (or move it to another); False when it was bound to that cluster already."""
+    existing = await session.scalar(select(GroupBinding).where(GroupBinding.channel == channel,
+                                                               GroupBinding.chat_id == chat_id))
+    if existing is not None:
+        if existing.cluster_id == cluster_id:
+            return False
+        existing.cluster_id, existing.bound_by_person_id, existing.created_at = cluster_id, person_id, now
+        return True
+    await session.execute(insert_ignoring_conflicts(session, GroupBinding).values(
+        cluster_id=cluster_id, channel=channel, chat_id=chat_id, title=title, bound_by_person_id=person_id,
+        created_at=now))
+    return True
+
+
+async def unbind_group(session: AsyncSession, *, channel: str, chat_id: str) -> bool:
+    binding = await session.scalar(select(GroupBinding).where(GroupBinding.channel == channel,
+                                                              GroupBinding.chat_id == chat_id))
+    if binding is None:
+        return False
+    await session.delete(binding)
+    return True
+
+
+async def unit_name(session: AsyncSession, unit_id: int) -> str | None:
+    return await session.scalar(select(Unit.name).where(Unit.id == unit_id))
+
+
+async def cluster_by_id(session: AsyncSession, cluster_id: int) -> Cluster | None:
+    return await session.get(Cluster, cluster_id)

@@ -1,0 +1,300 @@
+"""The weekly digest built from known reports: figures, each language, units, spreadsheet, chart, /digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot.channels.console import ConsoleChannel
+from handlers.core import Core
+from handlers.digest import build_text, digest_replies, parse_week
+from handlers.digest_chart import render_chart
+from handlers.i18n import Translator
+from handlers.spreadsheet import write_reports_workbook
+from storage import digests, people
+from storage.db import Database
+from storage.digests import IsoWeek, ReportRow
+from storage.models import Identity, Person, Report, TwinningPair, Unit, UnitWeek
+from storage.scope import Scope
+from storage.stats import figures
+from tests.conftest import TZ, Clock
+from tests.test_onboarding import make_invite
+
+WEEK = IsoWeek(2026, 47)  # Monday 16 to Sunday 22 November 2026; the fixed clock is Monday 23/11, week 48.
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+async def add_report(db: Database, unit_code: str, day: dt.date, *, kind: str = "exchange", venue: str = "ours",
+                     ours: int | None = 10, theirs: int | None = 12, packages: int | None = None,
+                     amount: str | None = None, currency: str = "VND", pair: int = 0, status: str = "submitted",
+                     description: str = "Giao lưu văn hóa, thể thao với đơn vị kết nghĩa") -> int:
+    async with db.unit_of_work() as uow:
+        session = uow.session
+        unit = await people.unit_by_code(session, unit_code)
+        assert unit is not None
+        pairs = (await session.scalars(select(TwinningPair).where(TwinningPair.unit_id == unit.id)
+                                       .order_by(TwinningPair.id))).all()
+        author = await session.scalar(select(Person).where(Person.display_name == f"Officer {unit_code}"))
+        if author is None:
+            author = Person(display_name=f"Officer {unit_code}", role="officer", unit_id=unit.id)
+            session.add(author)
+            await session.flush()
+        partner = pairs[pair] if pairs else None
+        created = dt.datetime.combine(day, dt.time(12), tzinfo=TZ)
+        report = Report(
+            draft_token=str(uuid.uuid4()), unit_id=unit.id, author_person_id=author.id, channel="telegram",
+            kind=kind, activity_date=day, pair_id=partner.id if partner else None,
+            partner_name=partner.partner_name if partner else "Bản Đối Diện",
+            partner_country=partner.partner_country if partner else "LA",
+            partner_province=partner.partner_province if partner else None, venue=venue,
+            participants_ours=ours, participants_partner=theirs, gift_packages=packages,
+            amount=Decimal(amount) if amount else None, currency=currency if amount else None,
+            description=description, details={"place": "Mốc 123"} if kind == "donation" else {}, status=status,
+            created_at=created, updated_at=created,
+        )
+        session.add(report)
+        await session.commit()
+        return report.id
+
+
+async def add_person(db: Database, role: str, chat_id: str, *, cluster: int | None = None, unit: str | None = None,
+                     locale: str = "en", channel: str = "telegram", name: str | None = None) -> int:
+    async with db.unit_of_work() as uow:
+        session = uow.session
+        cluster_row = await people.cluster_by_number(session, cluster) if cluster else None
+        unit_row = await people.unit_by_code(session, unit) if unit else None
+        person = Person(display_name=name or f"{role.title()} {chat_id}", role=role, locale=locale,
+                        cluster_id=cluster_row.id if cluster_row else None, unit_id=unit_row.id if unit_row else None)
+        session.add(person)
+        await session.flush()
+        session.add(Identity(person_id=person.id, channel=channel, external_id=chat_id, chat_id=chat_id))
+        await uow.commit()
+        return person.id
+
+
+async def nothing_to_report(db: Database, unit_code: str, week: IsoWeek) -> None:
+    async with db.unit_of_work() as uow:
+        unit = await people.unit_by_code(uow.session, unit_code)
+        assert unit is not None
+        uow.session.add(UnitWeek(unit_id=unit.id, week=str(week),
+                                 nothing_to_report_at=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)))
+        await uow.commit()
+
+
+async def known_week(db: Database) -> None:
+    """Cluster 4 (Đồng Nai, Tây Ninh, TP. Hồ Chí Minh): three reports in week 47, two in week 46."""
+    await add_report(db, "TNI-DBP-SONG-TRANG", dt.date(2026, 11, 20), kind="donation", ours=12, theirs=40,
+                     packages=200, amount="350000000", description="Trao 200 suất quà <b>Tết</b> cho bà con")
+    await add_report(db, "TNI-DBP-SONG-TRANG", dt.date(2026, 11, 18), venue="partner", ours=25, theirs=30, pair=2)
+    await add_report(db, "TNI-XA-MY-QUY-DONG", dt.date(2026, 11, 21), kind="medical", ours=10, theirs=150,
+                     amount="200", currency="USD")
+    await add_report(db, "TNI-AP-LONG-CUONG", dt.date(2026, 11, 19), status="withdrawn")
+    await add_report(db, "TNI-XA-MY-QUY-DONG", dt.date(2026, 11, 10), ours=5, theirs=5)
+    await add_report(db, "TNI-AP-LONG-CUONG", dt.date(2026, 11, 12), kind="donation", ours=3, theirs=20,
+                     packages=50, amount="10000000")
+    await add_report(db, "LCA-DBP-CKQT-LAO-CAI", dt.date(2026, 11, 17), ours=99, theirs=99)  # cluster 2
+    await nothing_to_report(db, "TNI-LHHN", WEEK)
+
+
+async def collect(db: Database, number: int = 4, week: IsoWeek = WEEK) -> digests.DigestData:
+    async with db.unit_of_work() as uow:
+        cluster = await digests.cluster_by_number(uow.session, number)
+        assert cluster is not None
+        return await digests.collect(uow.session, cluster, week)
+
+
+def test_iso_weeks() -> None:
+    assert (WEEK.start, WEEK.end, str(WEEK), str(WEEK.previous)) == (
+        dt.date(2026, 11, 16), dt.date(2026, 11, 22), "2026-W47", "2026-W46")
+    assert IsoWeek.parse("2026w7") == IsoWeek(2026, 7) and IsoWeek.of(dt.date(2027, 1, 1)) == IsoWeek(2026, 53)
+    with pytest.raises(ValueError):
+        IsoWeek.parse("2027-W53")
+    today = dt.date(2026, 11, 23)
+    assert [parse_week(w, today) for w in ("", "last", "tuần trước", "2026-W47", "W45", "12", "soon")] == [
+        IsoWeek(2026, 48), WEEK, WEEK, WEEK, IsoWeek(2026, 45), IsoWeek(2026, 12), None]
+
+
+async def test_digest_figures_from_known_reports(db: Database) -> None:
+    await known_week(db)
+    data = await collect(db)
+    text = build_text(data, Translator("en", TZ))
+    lines = text.splitlines()
+    assert lines[0] == "<b>📊 Cluster 4 – week 47/2026 (16/11/2026 – 22/11/2026)</b>"
+    for expected in (
+        "Reports: 3 (+1)",
+        "• Exchange (giao lưu): 1 (±0)",
+        "• Donation / gifts: 1 (±0)",
+        "• Free medical care: 1 (+1)",
+        "Participants: 47 on our side (+39), 220 on the partner's side (+195)",
+        "Gift packages: 200 (+150)",
+        "• ₫350,000,000 (+₫340,000,000)",
+        "• $200.00 (+$200.00)",
+        "• Tây Ninh: 3 activities – 2 held on our side, 1 on the partner's side",
+        "• Cambodia – Svay Rieng: 2 activities – 2 held on our side",
+        "• Cambodia – Prey Veng: 1 activity – 1 on the partner's side",
+        "<b>Filed nothing this week</b> (1)",
+        "<b>Silent for two weeks or more</b> (1)",
+    ):
+        assert expected in lines, f"{expected!r} not in:\n{text}"
+    # The largest report first; the user's own text escaped and cut to one line.
+    highlights = lines[lines.index("<b>Highlights</b>") + 1:]
+    assert highlights[0] == ("• 20/11/2026 · Đồn Biên phòng Sông Trăng with Đồn CA BVBG X16 (Cambodia – Svay Rieng): "
+                             "Donation / gifts, ₫350,000,000")
+    assert highlights[2].startswith("• 21/11/2026 · ") and "Free medical care, $200.00" in highlights[2]
+    assert "&lt;b&gt;Tết&lt;/b&gt;" in text and "<b>Tết</b>" not in text
+    assert "VND" not in text.replace("₫", "")  # never summed across currencies, each in its own line
+    assert "99" not in text  # another cluster's report
+    silent = {u.code: u.silent_weeks for u in data.units}
+    assert silent == {"DNI-LHHN": 8, "TNI-LHHN": 0, "TNI-AP-LONG-CUONG": 1, "TNI-XA-MY-QUY-DONG": 0,
+                      "TNI-DBP-SONG-TRANG": 0}
+    assert "8 weeks or more" in text and "1 unit answered “nothing to report” this week." in text
+
+
+async def test_digest_in_each_language(db: Database) -> None:
+    await known_week(db)
+    data = await collect(db)
+    vi = build_text(data, Translator("vi", TZ))
+    en = build_text(data, Translator("en", TZ))
+    assert "350.000.000" in vi and "₫" in vi and "350,000,000" not in vi
+    assert "200,00\xa0US$" in vi and "350.000.000\xa0₫" in vi
+    assert "₫350,000,000" in en and "$200.00" in en
+    assert "16/11/2026" in vi and "16/11/2026" in en
+    assert vi != en or Translator("vi", TZ)("Reports") == "Reports"  # untranslated until the catalog catches up
+
+
+async def test_an_empty_week_still_lists_silent_units(db: Database) -> None:
+    data = await collect(db, week=IsoWeek(2026, 40))
+    text = build_text(data, Translator("en", TZ))
+    assert "Reports: 0 (±0)" in text and "No activity was reported this week." in text
+    assert "<b>Silent for two weeks or more</b> (5)" in text
+    assert render_chart(data, Translator("en", TZ)).startswith(PNG_MAGIC)
+
+
+async def test_spreadsheet_reads_back_equal_to_the_database(db: Database) -> None:
+    await known_week(db)
+    data = await collect(db)
+    t = Translator("en", TZ)
+    async with db.unit_of_work() as uow:
+        replies = await digest_replies(uow.session, data, t)
+        expected = (await uow.session.scalars(
+            Scope.cluster(data.cluster_id).reports(select(Report)).where(
+                Report.activity_date >= WEEK.start, Report.activity_date <= WEEK.end, Report.status == "submitted")
+            .order_by(Report.activity_date, Report.id))).all()
+        totals = await figures(uow.session, start=WEEK.start, end=WEEK.end, scope=Scope.cluster(data.cluster_id))
+    chart, sheet = replies[1].files
+    assert chart.filename == "digest-cluster4-2026-W47-en.png" and chart.content.startswith(PNG_MAGIC)
+    assert sheet.filename.endswith(".xlsx") and len(sheet.caption) <= 1024
+    book = load_workbook(io.BytesIO(sheet.content), read_only=True)
+    assert book.sheetnames == ["Reports", "Summary"]
+    rows = list(book["Reports"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(expected) == 3
+    column = {name: index for index, name in enumerate(header)}
+    for row, report in zip(body, expected, strict=True):
+        assert row[column["Report no."]] == report.id
+        assert row[column["Date"]].date() == report.activity_date
+        assert row[column["Unit code"]] == report.unit.code and row[column["Province"]] == "Tây Ninh"
+        assert row[column["Partner"]] == report.partner_name
+        assert row[column["Participants (our side)"]] == report.participants_ours
+        assert row[column["Participants (partner side)"]] == report.participants_partner
+        assert row[column["Gift packages"]] == report.gift_packages
+        value = row[column["Value"]]
+        assert (Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else None) == report.amount
+        assert row[column["Currency"]] == report.currency and row[column["Description"]] == report.description
+    kinds = [row[column["Kind"]] for row in body]
+    assert kinds == ["Exchange (giao lưu)", "Donation / gifts", "Free medical care"]
+    assert body[1][column["Place"]] == "Mốc 123" and body[1][column["Held"]] == "On our side"
+    summary: dict[str, object] = {}
+    for row in book["Summary"].iter_rows(values_only=True):  # this week's block comes first
+        if len(row) > 1 and row[1] is not None:
+            summary.setdefault(row[0], row[1])
+    assert summary["Reports"] == totals.total.reports == 3
+    assert summary["Participants (our side)"] == totals.total.participants_ours
+    assert summary["Gift packages"] == totals.total.gift_packages
+    assert Decimal(str(summary["Value (VND)"])) == totals.total.values["VND"]
+    assert Decimal(str(summary["Value (USD)"])) == totals.total.values["USD"]
+    assert summary["Tây Ninh"] == 3 and summary["Cambodia – Svay Rieng"] == 2
+    assert summary["ISO week"] == "2026-W47"
+
+
+def test_spreadsheet_takes_rows_in_any_number_and_language() -> None:
+    now = dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC)
+    rows = (ReportRow(
+        id=n, activity_date=dt.date(2026, 11, 20), unit_code="U", unit_name="Đồn", province_code="12",
+        province_name="Lào Cai", kind="patrol", partner_name="P", partner_country="CN", partner_province=None,
+        venue="border", participants_ours=None, participants_partner=None, gift_packages=None, delegations=None,
+        delegation_people=None, amount=None, currency=None, description="=cmd|' /C calc'!A0",
+        details={"markers": 3, "km": "7.5"}, latitude=22.5, longitude=103.9, status="submitted", status_reason=None,
+        author_name="A", channel="telegram", version=1, created_at=now, updated_at=now) for n in range(2000))
+    data = write_reports_workbook(rows, [("Tổng", None), ("Báo cáo", 2000)], "vi")
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    sheet = book.worksheets[0]
+    body = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(body) == 2000 and body[0][0] == 0
+    assert "7.5" in [str(v) for v in body[0]] and 3 in body[0]
+    assert [tuple(v for v in row if v is not None) for row in book.worksheets[1].iter_rows(values_only=True)] == [
+        ("Tổng",), ("Báo cáo", 2000)]
+
+
+async def test_digest_command_for_coordinators_and_admins(core: Core, db: Database, clock: Clock) -> None:
+    await known_week(db)
+    coordinator = ConsoleChannel(core, user_id="c4", language_code="en", clock=clock)
+    await coordinator.send(f"/start {await make_invite(db, clock, role='coordinator', unit=None, cluster=4)}")
+    said = await coordinator.send("/digest last")
+    assert "Cluster 4 – week 47/2026" in said and "Reports: 3 (+1)" in said
+    assert "Chart and spreadsheet of week 2026-W47" in said
+    said = await coordinator.send("/digest")
+    assert "week 48/2026" in said and "not over yet" in said
+    assert "your own cluster only" in await coordinator.send("/digest 2 last")
+    assert "Usage" in await coordinator.send("/digest someday")
+
+    admin = ConsoleChannel(core, user_id="a1", language_code="en", clock=clock)
+    await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
+    said = await admin.send("/digest 2 2026-W47")
+    assert "Cluster 2 – week 47/2026" in said and "Reports: 1 (+1)" in said
+    said = await admin.send("/digest last")
+    assert "Which cluster's digest for week 2026-W47?" in said
+    said = await admin.send("4")
+    assert "Cluster 4 – week 47/2026" in said
+
+    officer = ConsoleChannel(core, user_id="o1", language_code="en", clock=clock)
+    await officer.send(f"/start {await make_invite(db, clock, unit='TNI-LHHN')}")
+    assert "not available to you" in await officer.send("/digest")
+
+
+async def test_units_of_the_cluster_are_the_active_ones(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        unit = await people.unit_by_code(uow.session, "DNI-LHHN")
+        assert isinstance(unit, Unit)
+        unit.active = False
+        await uow.commit()
+    data = await collect(db)
+    assert "DNI-LHHN" not in {u.code for u in data.units}
+
+
+async def test_bindgroup_in_a_group_chat(core: Core, db: Database) -> None:
+    from tests.telegram_harness import TelegramHarness, text
+
+    await add_person(db, "coordinator", "401", cluster=4)
+    await add_person(db, "officer", "601", unit="TNI-LHHN")
+    async with TelegramHarness(core) as tg:
+        coordinator = tg.user(401)
+        said = text(await coordinator.send("/bindgroup"))
+        assert "Send /bindgroup in the group chat" in said
+        said = text(await coordinator.send("/bindgroup", chat_id=-100300))
+        assert "✅ This group will receive the weekly digest of cluster 4" in said
+        assert "Sorry" in text(await tg.user(601).send("/bindgroup", chat_id=-100301))
+        async with db.unit_of_work() as uow:
+            cluster = await digests.cluster_by_number(uow.session, 4)
+            assert cluster is not None
+            recipients = await digests.digest_recipients(uow.session, cluster.id, ["telegram"])
+        assert [r.address for r in recipients] == ["telegram:401", "telegram:-100300"]
+        said = text(await coordinator.send("/bindgroup off", chat_id=-100300))
+        assert "no longer receive" in said
+        assert tg.stub.violations == []
