@@ -1,0 +1,88 @@
+"""`twinbot run` and `twinbot webhook` with a Zalo token, over real HTTP on loopback: Zalo alone, and Zalo
+beside Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import aiohttp
+
+from bot import zalo_serve
+from bot.settings import Settings
+from storage.db import Database
+from tests.botapi_stub import BotApiStub
+from tests.telegram_harness import TOKEN as TELEGRAM_TOKEN
+from tests.zalo_stub import TOKEN, ZaloApiStub
+
+SECRET = "zalo-webhook-secret-0123"
+
+
+def settings(db_url: str, tmp_path: Path, zalo: ZaloApiStub, **extra: object) -> Settings:
+    return Settings(_env_file=None, zalo_token=TOKEN, zalo_api_base=zalo.base_url, database_url=db_url,  # type: ignore[call-arg]
+                    media_dir=tmp_path / "media", **extra)
+
+
+async def test_run_polls_zalo_alone(db: Database, db_url: str, tmp_path: Path) -> None:
+    async with ZaloApiStub() as zalo:
+        stop = asyncio.Event()
+        running = asyncio.create_task(zalo_serve.run(settings(db_url, tmp_path, zalo), stop=stop))
+        try:
+            zalo.push(zalo.text("6ede9afa66b88fe6d6a9", "/start"))
+            [sent] = await zalo.wait_for("sendMessage", 1, timeout=10)
+            assert "Bot này dùng để báo cáo" in sent.params["text"]
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(running, 10) == 0
+        assert zalo.calls_of("getMe") and zalo.calls_of("deleteWebhook") and zalo.violations == []
+
+
+async def test_run_serves_zalo_and_telegram_together(db: Database, db_url: str, tmp_path: Path) -> None:
+    async with ZaloApiStub() as zalo, BotApiStub() as telegram:
+        stop = asyncio.Event()
+        config = settings(db_url, tmp_path, zalo, telegram_token=TELEGRAM_TOKEN, telegram_api_base=telegram.base_url)
+        running = asyncio.create_task(zalo_serve.run(config, stop=stop))
+        try:
+            zalo.push(zalo.text("6ede9afa66b88fe6d6a9", "/start"))
+            telegram.push_update(telegram.make_message(4242, "/start", language_code="en"))
+            await zalo.wait_for("sendMessage", 1, timeout=10)
+            [sent] = await telegram.wait_for_calls("sendMessage", 1, timeout=10)
+            assert "This bot is for border officers" in sent.params["text"]
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(running, 10) == 0
+        assert zalo.violations == [] and telegram.violations == []
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_webhook_serves_zalo_alone(db: Database, db_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    async with ZaloApiStub() as zalo:
+        config = settings(db_url, tmp_path, zalo, webhook_url="https://bot.example.org",
+                          zalo_webhook_secret=SECRET, port=port)
+        stop = asyncio.Event()
+        running = asyncio.create_task(zalo_serve.webhook(config, stop=stop))
+        try:
+            await zalo.wait_for("setWebhook", 1, timeout=10)
+            assert (zalo.webhook_url, zalo.webhook_secret) == ("https://bot.example.org/zalo/webhook", SECRET)
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/zalo/webhook"
+                update = zalo.text("6ede9afa66b88fe6d6a9", "/start")
+                async with http.post(url, json=update) as refused:
+                    assert refused.status == 401
+                async with http.post(url, json=update, headers={zalo_serve.SECRET_HEADER: SECRET}) as ok:
+                    assert ok.status == 200
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+                    assert health.status == 200
+            [sent] = await zalo.wait_for("sendMessage", 1, timeout=10)
+            assert "Bot này" in sent.params["text"]
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(running, 10) == 0
+        assert zalo.violations == []
