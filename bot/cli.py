@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--cluster", type=int, help="cluster number (coordinators)")
     invite.add_argument("--days", type=int, help="days until it expires (default TWINBOT_INVITE_DAYS, 7)")
     invite.add_argument("--json", action="store_true", help='print {"code": ..., "link": ...}')
+
+    from bot import digest_cli
+
+    digest_cli.add_parser(sub)
     return parser
 
 
@@ -62,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret) if s]
+        secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret,
+                                                  settings.zalo_token, settings.zalo_webhook_secret) if s]
         setup_logging(settings.log_level, secrets)
         return asyncio.run(dispatch(args, settings))
     except SettingsError as exc:
@@ -85,7 +90,7 @@ class CliError(Exception):
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import subcommands
+    from bot import digest_cli, subcommands
 
     handler = {
         "console": subcommands.console,
@@ -94,6 +99,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "db": subcommands.db,
         "org": subcommands.org,
         "invite": subcommands.invite,
+        "digest": digest_cli.digest,
     }[args.command]
     return await handler(args, settings)
 

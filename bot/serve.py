@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -13,13 +14,16 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channels import telegram
+from bot.delivery import Sender
+from bot.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-async def run_polling(app: App, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
+async def run_polling(app: App, bot: Bot, *, stop: asyncio.Event | None = None,
+                      senders: Mapping[str, Sender] | None = None) -> None:
     dispatcher = telegram.build_dispatcher(app.core)
     await telegram.set_default_commands(bot, app.settings.default_locale)
     # A webhook left over from `twinbot webhook` would make getUpdates fail.
@@ -28,12 +32,16 @@ async def run_polling(app: App, bot: Bot, *, stop: asyncio.Event | None = None) 
         dispatcher.start_polling(bot, handle_signals=stop is None, close_bot_session=False,
                                  allowed_updates=dispatcher.resolve_used_update_types())
     )
-    if stop is None:
+    scheduling = start_scheduler(app, bot, senders)
+    try:
+        if stop is None:
+            await polling
+            return
+        await stop.wait()
+        await dispatcher.stop_polling()
         await polling
-        return
-    await stop.wait()
-    await dispatcher.stop_polling()
-    await polling
+    finally:
+        await scheduling.stop()
 
 
 class WebhookHandler:
@@ -81,9 +89,13 @@ async def _health(_request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None) -> None:
+async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None,
+                      routes: Callable[[web.Application], None] | None = None,
+                      senders: Mapping[str, Sender] | None = None) -> None:
     url, secret = app.settings.require_webhook()
     web_app, handler = build_webhook_app(app, bot, secret)
+    if routes is not None:  # other channels' webhooks (Zalo) on the same server
+        routes(web_app)
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, app.settings.host, app.settings.port)
@@ -92,8 +104,10 @@ async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None) 
     await bot.set_webhook(url + app.settings.webhook_path, secret_token=secret,
                           allowed_updates=["message", "callback_query", "my_chat_member"])
     log.info("webhook server listening on %s:%s", app.settings.host, app.settings.port)
+    scheduling = start_scheduler(app, bot, senders)
     try:
         await (stop.wait() if stop else asyncio.Event().wait())
     finally:
+        await scheduling.stop()
         await runner.cleanup()
         await handler.drain()

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_BASE = "https://api.telegram.org"
+DEFAULT_ZALO_API_BASE = "https://bot-api.zaloplatforms.com"
 # setWebhook's secret_token: "1-256 characters. Only characters A-Z, a-z, 0-9, _ and - are allowed."
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -41,6 +42,58 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1, le=365)
     report_max_age_days: int = Field(default=90, ge=1, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Five cron fields in TWINBOT_TIMEZONE: weekly digests (Monday 07:30) and reminders (Friday 16:00).
+    digest_schedule: str = "30 7 * * 1"
+    reminder_schedule: str = "0 16 * * 5"
+    # Zalo Bot Platform: served beside Telegram when its token is set (see README, "Zalo").
+    zalo_token: SecretStr | None = None
+    zalo_api_base: str = DEFAULT_ZALO_API_BASE
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_webhook_path: str = "/zalo/webhook"
+    media_dir: Path = Path("media")
+
+    @field_validator("digest_schedule", "reminder_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from bot.scheduler import Cron, CronError
+
+        try:
+            return Cron.parse(value).expression
+        except CronError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("zalo_token", "zalo_webhook_secret", mode="before")
+    @classmethod
+    def _zalo_blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("zalo_token")
+    @classmethod
+    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        bot_id, colon, rest = token.partition(":")
+        if not colon or not bot_id.isdigit() or not rest or any(ch.isspace() for ch in token):
+            raise ValueError("does not look like a Zalo bot token (digits, a colon, then the secret)")
+        return SecretStr(token)
+
+    @field_validator("zalo_webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (not 8 <= len(value.get_secret_value()) <= 256
+                                  or any(ch.isspace() for ch in value.get_secret_value())):
+            raise ValueError("Zalo accepts 8-256 characters without spaces")
+        return value
+
+    @field_validator("zalo_api_base")
+    @classmethod
+    def _zalo_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("telegram_token", "webhook_secret", mode="before")
     @classmethod
@@ -114,6 +167,22 @@ class Settings(BaseSettings):
                 "(allowed: A-Z, a-z, 0-9, _ and -)"
             )
         return self.webhook_url, self.webhook_secret.get_secret_value()
+
+
+    def require_zalo_token(self) -> str:
+        if self.zalo_token is None:
+            raise SettingsError("TWINBOT_ZALO_TOKEN is not set; create a bot with Zalo Bot Creator")
+        return self.zalo_token.get_secret_value()
+
+    def require_zalo_webhook(self) -> tuple[str, str]:
+        """The public URL and the secret Zalo sends; TWINBOT_WEBHOOK_SECRET serves when no Zalo one is set."""
+        if not self.webhook_url:
+            raise SettingsError("TWINBOT_WEBHOOK_URL is not set; it is the public https URL Zalo posts to")
+        secret = self.zalo_webhook_secret or self.webhook_secret
+        if secret is None or len(secret.get_secret_value()) < 8:
+            raise SettingsError("TWINBOT_ZALO_WEBHOOK_SECRET (or TWINBOT_WEBHOOK_SECRET) is not set: "
+                                "8-256 characters Zalo sends with each webhook")
+        return self.webhook_url + self.zalo_webhook_path, secret.get_secret_value()
 
 
 class SettingsError(Exception):

@@ -54,6 +54,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.telegram import make_bot
     from bot.serve import run_polling
 
+    if settings.zalo_token is not None:  # Zalo, and Telegram beside it when its token is set too
+        from bot import zalo_serve
+
+        return await zalo_serve.run(settings)
     token = settings.require_telegram_token()
     bot = make_bot(token, settings.telegram_api_base)
     try:
@@ -72,6 +76,10 @@ async def webhook(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.telegram import make_bot
     from bot.serve import run_webhook
 
+    if settings.zalo_token is not None:
+        from bot import zalo_serve
+
+        return await zalo_serve.webhook(settings)
     token = settings.require_telegram_token()
     settings.require_webhook()
     bot = make_bot(token, settings.telegram_api_base)

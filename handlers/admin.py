@@ -8,7 +8,7 @@ from handlers.commands import ADMINS, command
 from handlers.context import Context
 from handlers.i18n import N_, Safe, esc
 from handlers.onboarding import ROLE_NAMES
-from handlers.parsing import Invalid, clean_text
+from handlers.parsing import Invalid, clean_text, small_int
 from storage import people, reports
 from storage.models import Identity, Person
 
@@ -19,7 +19,7 @@ PAGE = 30
 async def void_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
     number, _, reason = args.strip().lstrip("#").partition(" ")
-    if not number.isdigit() or len(number) > 9:
+    if small_int(number) is None:
         ctx.say(t("Usage: <code>/void 12 reason</code>"))
         return
     try:
@@ -44,7 +44,7 @@ async def void_cmd(ctx: Context, args: str) -> None:
 @command("users", N_("People and their roles (admins)"), roles=ADMINS)
 async def users_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
-    page = int(args) if args.strip().isdigit() else 1
+    page = max(1, small_int(args, digits=4) or 1)
     total = int(await ctx.session.scalar(select(func.count(Person.id))) or 0)
     rows = (await ctx.session.scalars(
         select(Person).order_by(Person.id).limit(PAGE).offset((page - 1) * PAGE))).all()
@@ -73,10 +73,11 @@ async def role_cmd(ctx: Context, args: str) -> None:
     usage = t("Usage: <code>/role 12 officer UNIT-CODE</code>, <code>/role 12 coordinator 2</code>, "
               "<code>/role 12 admin</code> or <code>/role 12 none</code> (person numbers are in /users).")
     parts = args.split()
-    if len(parts) < 2 or not parts[0].lstrip("#").isdigit():
+    person_id = small_int(parts[0].lstrip("#")) if len(parts) >= 2 else None
+    if person_id is None:
         ctx.say(usage)
         return
-    person = await ctx.session.get(Person, int(parts[0].lstrip("#")))
+    person = await ctx.session.get(Person, person_id)
     role, target = parts[1].lower(), parts[2] if len(parts) > 2 else ""
     if person is None:
         ctx.say(t("There is no person #{id}.", id=parts[0].lstrip("#")))
@@ -91,7 +92,8 @@ async def role_cmd(ctx: Context, args: str) -> None:
             return
         person.role, person.unit_id, person.cluster_id = "officer", unit.id, None
     elif role == "coordinator":
-        cluster = await people.cluster_by_number(ctx.session, int(target)) if target.isdigit() else None
+        number = small_int(target, digits=4)
+        cluster = await people.cluster_by_number(ctx.session, number) if number is not None else None
         if cluster is None:
             ctx.say(Safe(t("There is no cluster number {number}.", number=target) + "\n" + usage))
             return

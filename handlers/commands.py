@@ -23,7 +23,14 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
-ACTIONS: dict[str, tuple[Handler, bool]] = {}
+ACTIONS: dict[str, Action] = {}
+
+
+@dataclass(frozen=True)
+class Action:
+    handler: Handler
+    current_only: bool = False
+    roles: frozenset[str] | None = None  # None: anyone; button data can be forged, so roles matter here too
 
 
 def command(name: str, description: str, *, roles: frozenset[str] | None = None,
@@ -35,11 +42,12 @@ def command(name: str, description: str, *, roles: frozenset[str] | None = None,
     return register
 
 
-def action(prefix: str, *, current_only: bool = False) -> Callable[[Handler], Handler]:
+def action(prefix: str, *, current_only: bool = False,
+           roles: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
     """A button handler for option values ``prefix:ARG``. ``current_only`` refuses taps on older messages."""
 
     def register(handler: Handler) -> Handler:
-        ACTIONS[prefix] = (handler, current_only)
+        ACTIONS[prefix] = Action(handler, current_only, roles)
         return handler
 
     return register

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import flag_modified
 
 from handlers import commands as registry
 from handlers.context import Context, CoreConfig
 from handlers.events import Incoming, Outcome, Reply
 from handlers.i18n import Translator, normalise_locale
+from handlers.parsing import small_int
 from storage import conversations, people
 from storage.db import Database
 from storage.folding import fold
@@ -17,7 +20,8 @@ from storage.folding import fold
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import admin, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import admin, digest, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import linking  # noqa: E402,F401  isort: skip  (after onboarding: it wraps /start)
 
 
 class Core:
@@ -38,6 +42,26 @@ class Core:
         return replies
 
     async def handle(self, incoming: Incoming) -> Outcome:
+        """Handle one event; a failure rolls everything back and still answers the user."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await self._handle(incoming)
+            except DBAPIError as exc:
+                # Lock timeouts, deadlocks, serialisation failures, a dropped connection: worth another go.
+                if attempt == ATTEMPTS:
+                    log.exception("event %s/%s failed %d times", incoming.channel, incoming.event_key, attempt)
+                    break
+                log.warning("event %s/%s: %s; trying again", incoming.channel, incoming.event_key,
+                            type(exc.orig).__name__)
+                await asyncio.sleep(0.05 * attempt)
+            except Exception:
+                log.exception("event %s/%s failed", incoming.channel, incoming.event_key)
+                break
+        t = Translator(normalise_locale(incoming.language_code, self.config.default_locale), self.config.tz)
+        sorry = t("Sorry, that did not work. Please try again later.")
+        return Outcome(replies=[Reply(text=sorry)], notice=sorry)
+
+    async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
             session = uow.session
             conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
@@ -72,8 +96,25 @@ class Core:
                        followups=ctx.followups)
 
 
+ATTEMPTS = 3
 FLOW_COMMANDS = ("report", "cancel", "start")
 FLOW_ACTIONS = ("f", "rv", "cx", "rs")
+
+
+def addressed_to_us(ctx: Context) -> bool:
+    """``/help@OtherBot`` in a group is for another bot."""
+    head = (ctx.incoming.text or "").split(maxsplit=1)[0] if ctx.incoming.text else ""
+    _, at, name = head.partition("@")
+    return not at or not ctx.config.bot_username or name.lower() == ctx.config.bot_username.lower()
+
+
+def aside_marker(ctx: Context) -> tuple[object, ...] | None:
+    """What tells whether a command or button was an aside to an open report: the draft is where it was
+    and no new buttons were shown (a confirmation's buttons must stay the current ones). None outside a
+    private report, where nothing is shown again (a group must never see someone's draft)."""
+    if not ctx.conversation.flow or not ctx.incoming.private_chat:
+        return None
+    return ctx.conversation.flow, ctx.conversation.step, ctx.conversation.seq
 
 
 def typed_choice(ctx: Context) -> str | None:
@@ -83,8 +124,9 @@ def typed_choice(ctx: Context) -> str | None:
     if not menu or not text:
         return None
     options = menu["options"]
-    if not menu.get("free") and text.isdigit() and 1 <= int(text) <= len(options):
-        return str(options[int(text) - 1][0])
+    number = small_int(text, digits=3)
+    if not menu.get("free") and number is not None and 1 <= number <= len(options):
+        return str(options[number - 1][0])
     key = fold(text)
     if not key:
         return None
@@ -105,7 +147,7 @@ async def route(ctx: Context) -> None:
     incoming = ctx.incoming
     if not incoming.private_chat:
         parsed = incoming.command
-        if parsed is not None and parsed[0] in GROUP_COMMANDS:
+        if parsed is not None and parsed[0] in GROUP_COMMANDS and addressed_to_us(ctx):
             await run_command(ctx, *parsed)
         return
     if incoming.choice is not None:
@@ -135,10 +177,9 @@ async def run_command(ctx: Context, name: str, args: str) -> None:
         else:
             ctx.say(ctx.t("Sorry, this command is not available to you."))
         return
-    before = (ctx.conversation.flow, ctx.conversation.step)
+    before = aside_marker(ctx)
     await cmd.handler(ctx, args)
-    if ctx.conversation.flow and name not in FLOW_COMMANDS and before == (ctx.conversation.flow,
-                                                                        ctx.conversation.step):
+    if name not in FLOW_COMMANDS and before == aside_marker(ctx):
         # An aside (/help, /lang …) in the middle of a report: show again where the user was.
         await flows.reprompt(ctx)
 
@@ -149,13 +190,15 @@ async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
     if entry is None:
         ctx.notice = ctx.t("This button is no longer in use.")
         return
-    handler, current_only = entry
+    handler, current_only = entry.handler, entry.current_only
+    if entry.roles is not None and ctx.role not in entry.roles:
+        ctx.notice = ctx.t("Sorry, this is not available to you.")
+        return
     if current_only and seq != ctx.conversation.seq:
         ctx.notice = ctx.t("That button belongs to an earlier message.")
         await flows.reprompt(ctx, stale=True)
         return
-    before = (ctx.conversation.flow, ctx.conversation.step)
+    before = aside_marker(ctx)
     await handler(ctx, arg)
-    if ctx.conversation.flow and prefix not in FLOW_ACTIONS and before == (ctx.conversation.flow,
-                                                                          ctx.conversation.step):
+    if prefix not in FLOW_ACTIONS and before == aside_marker(ctx):
         await flows.reprompt(ctx)

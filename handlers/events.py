@@ -22,6 +22,7 @@ class Attachment:
     url: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    path: str | None = None  # where the channel stored the file (Zalo photo URLs expire)
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,11 @@ async def export_cmd(ctx: Context, args: str) -> None:
     async def build(db: Database) -> list[Reply]:
         # Its own read-only session after the progress message went out: a big export never holds
         # the user's conversation lock, nor all rows in memory.
-        async with db.unit_of_work() as uow:
+        async with db.reader() as session:
             book = ReportsWorkbook(t.locale, tz=ctx.config.tz)
-            async for row in report_rows(uow.session, start=period.start, end=period.end, scope=scope):
+            async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
                 book.add(row)
-            breakdown = await stats.figures(uow.session, start=period.start, end=period.end, scope=scope)
+            breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
         content = book.finish(summary_rows(t, breakdown, period, label))
         filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
         caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=label)

@@ -64,8 +64,9 @@ async def scope_label(ctx: Context) -> str:
 
 def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, label: str) -> Safe:
     total = breakdown.total
-    lines: list[str] = [t("<b>Activities {start}–{end}</b> · {scope}", start=t.date(period.start), end=t.date(period.end),
-               scope=label)]
+    lines: list[str] = [t("<b>Activities {start}–{end}</b> · {scope}", start=t.date(period.start),
+                          end=t.date(period.end),
+                          scope=label)]
     if total.reports == 0:
         lines.append(t("No reports in this period."))
         return Safe("\n".join(lines))

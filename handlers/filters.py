@@ -9,7 +9,7 @@ import shlex
 from dataclasses import dataclass
 
 from handlers.i18n import N_
-from handlers.parsing import Invalid
+from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
 from storage.folding import fold
 from storage.registry import COUNTRIES, partner_province_by_name, province_by_name
@@ -69,7 +69,7 @@ def kind_by_name(text: str) -> str | None:
 def parse_filters(args: str, *, allowed: tuple[str, ...], default_limit: int = 10, max_limit: int = 50) -> Filters:
     values: dict[str, object] = {"limit": default_limit}
     for token in split_args(args):
-        if token.isdigit() and "limit" in allowed:
+        if small_int(token) is not None and "limit" in allowed:
             n = int(token)
             if not 1 <= n <= max_limit:
                 raise Invalid(N_("Ask for 1 to {max} reports at a time."), max=max_limit)
@@ -100,9 +100,10 @@ def parse_filters(args: str, *, allowed: tuple[str, ...], default_limit: int = 1
         elif name == "unit":
             values["unit"] = value.upper()
         elif name == "cluster":
-            if not value.isdigit():
+            number = small_int(value, digits=4)
+            if number is None:
                 raise Invalid(N_("A cluster is a number, e.g. cluster:2."))
-            values["cluster"] = int(value)
+            values["cluster"] = number
     filters = Filters(**values)  # type: ignore[arg-type]
     if filters.since and filters.until and filters.since > filters.until:
         raise Invalid(N_("“since” is after “until”."))
@@ -127,12 +128,20 @@ def week_bounds(label: str) -> tuple[dt.date, dt.date]:
         raise Invalid(N_("Write a week as 2026-W47."))
     try:
         start = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError:
+        end = start + dt.timedelta(days=6)
+    except (ValueError, OverflowError):
         raise Invalid(N_("{text} is not a week of that year."), text=label) from None
-    return start, start + dt.timedelta(days=6)
+    return start, end
 
 
 def parse_period(text: str, today: dt.date, default: str = "month") -> Period:
+    period = _parse_period(text, today, default)
+    if not (2000 <= period.start.year <= 2100 and 2000 <= period.end.year <= 2100):
+        raise Invalid(N_("Choose a period between the years 2000 and 2100."))
+    return period
+
+
+def _parse_period(text: str, today: dt.date, default: str) -> Period:
     raw = (text or default).strip().lower()
     if raw in ("week", "tuan", "tuần"):
         start = today - dt.timedelta(days=today.weekday())
@@ -153,7 +162,7 @@ def parse_period(text: str, today: dt.date, default: str = "month") -> Period:
     m = re.fullmatch(r"(\d{1,2})/(\d{4})", raw)
     if m:
         month, year = int(m.group(1)), int(m.group(2))
-        if not 1 <= month <= 12:
+        if not 1 <= month <= 12 or not 2000 <= year <= 2100:
             raise Invalid(N_("{text} is not a month."), text=text)
         start = dt.date(year, month, 1)
         end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)

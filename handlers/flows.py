@@ -17,11 +17,20 @@ from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import N_, Safe
-from handlers.parsing import Invalid, clean_text, parse_count, parse_date, parse_decimal, parse_money
+from handlers.parsing import (
+    Invalid,
+    clean_text,
+    parse_count,
+    parse_date,
+    parse_decimal,
+    parse_money,
+    small_int,
+)
 from handlers.report_form import FIELDS, KIND_FIELDS, KINDS, MAX_PHOTOS, Field, field_keys
 from storage import reports
 from storage.folding import fold
-from storage.models import Province, Unit
+from storage.models import Unit
+from storage.scope import Scope
 
 FLOW = "report"
 CORRECT = "correct"  # one field of a submitted report (see report_view)
@@ -40,8 +49,9 @@ async def start_report(ctx: Context, args: str) -> None:
     if number:
         from handlers.lookup import show_report
 
-        if number.isdigit() and len(number) < 10:
-            await show_report(ctx, int(number))
+        report_id = small_int(number)
+        if report_id is not None:
+            await show_report(ctx, report_id)
         else:
             ctx.say(ctx.t("Send /report to write a report, or /report 12 to see report #12."))
         return
@@ -71,7 +81,7 @@ async def ask_resume(ctx: Context) -> None:
             [Option(ctx.t("▶️ Continue"), "rs:continue"), Option(ctx.t("🗑 Discard"), "rs:discard")], columns=2)
 
 
-@action("rs", current_only=True)
+@action("rs", current_only=True, roles=REPORTERS)
 async def on_resume(ctx: Context, arg: str) -> None:
     draft = ctx.state.get("draft")
     if ctx.conversation.flow != FLOW or not draft:
@@ -98,7 +108,7 @@ async def cancel(ctx: Context, _args: str) -> None:
             [Option(ctx.t("🗑 Yes, discard"), "cx:yes"), Option(ctx.t("↩️ No, continue"), "cx:no")], columns=2)
 
 
-@action("cx", current_only=True)
+@action("cx", current_only=True, roles=REPORTERS)
 async def on_cancel_answer(ctx: Context, arg: str) -> None:
     if ctx.conversation.flow != FLOW:
         return
@@ -209,7 +219,7 @@ def _countries(ctx: Context) -> list[tuple[str, str]]:
     return [(code, ctx.t(label)) for code, label in FIELDS["partner_country"].choices]
 
 
-@action("f", current_only=True)
+@action("f", current_only=True, roles=REPORTERS)
 async def on_option(ctx: Context, value: str) -> None:
     if ctx.conversation.flow not in (FLOW, CORRECT) or ctx.conversation.step in (
             None, REVIEW, RESUME, CONFIRM_CANCEL):
@@ -331,8 +341,11 @@ async def parse(ctx: Context, field: Field, choice: str | None) -> Any:
         raise Invalid(N_("Please choose one of the buttons, or “Another partner”."))
     if field.type == "date":
         if choice:
-            return parse_date(choice if "-" not in choice else dt.date.fromisoformat(choice).strftime("%d/%m/%Y"),
-                              today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
+            try:
+                typed = dt.date.fromisoformat(choice).strftime("%d/%m/%Y")
+            except ValueError:
+                raise Invalid(N_("Please choose one of the buttons.")) from None
+            return parse_date(typed, today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
         return parse_date(_text(text), today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
     if field.type == "unit":
         return await find_unit(ctx, choice, text)
@@ -372,7 +385,8 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
         same_album = bool(attachment.media_group_id) and any(
             p.get("album") == attachment.media_group_id for p in photos)
         photos.append({"file_id": attachment.file_id, "unique_id": attachment.file_unique_id,
-                       "size": attachment.file_size, "album": attachment.media_group_id, "url": attachment.url})
+                       "size": attachment.file_size, "album": attachment.media_group_id, "url": attachment.url,
+                       "path": attachment.path})
         draft = ctx.state["draft"]
         draft["photos_pending"] = photos
         values["photos"] = photos
@@ -389,11 +403,11 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
 
 
 async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
-    query = select(Unit).where(Unit.active)
-    if ctx.role == "coordinator" and ctx.person and ctx.person.cluster_id:
-        query = query.join(Province, Province.code == Unit.province_code).where(
-            Province.cluster_id == ctx.person.cluster_id)
-    units = list((await ctx.session.scalars(query.order_by(Unit.name))).all())
+    scope = Scope.of(ctx.person)
+    if scope is None:
+        raise Invalid(N_("No unit you may report for matches “{text}”. Try another part of the name."),
+                      text=text or "")
+    units = list((await ctx.session.scalars(scope.units(select(Unit).where(Unit.active)).order_by(Unit.name))).all())
     if choice is not None:
         chosen = next((u for u in units if f"u{u.id}" == choice), None)
         if chosen is None:
@@ -416,8 +430,11 @@ async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
 # --- showing values -------------------------------------------------------------------------
 
 
-def display(ctx: Context, key: str, value: Any) -> str:
+def display(ctx: Context, key: str, value: Any, values: dict[str, Any] | None = None) -> str:
+    """A field's value as the user reads it; ``values`` are the rest of the form (the draft by default)."""
     t = ctx.t
+    if values is None:
+        values = ctx.state.get("draft", {}).get("values", {})
     field = FIELDS.get(key)
     if value is None:
         return t("—")
@@ -440,9 +457,8 @@ def display(ctx: Context, key: str, value: Any) -> str:
             return str(value["place"])
         return f"{value['lat']:.5f}, {value['lon']:.5f}"
     if field.type == "unit":
-        return str(ctx.state.get("draft", {}).get("values", {}).get("unit_name", value))
+        return str(values.get("unit_name", value))
     if field.type == "pair":
-        values = ctx.state.get("draft", {}).get("values", {})
         if value == "other":
             return t("Another partner")
         partner = values.get("partner") or {}
@@ -483,13 +499,14 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
             [*fix, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
 
 
-@action("rv", current_only=True)
+@action("rv", current_only=True, roles=REPORTERS)
 async def on_review(ctx: Context, arg: str) -> None:
     if ctx.conversation.flow != FLOW or ctx.conversation.step != REVIEW:
         ctx.notice = ctx.t("This report was already submitted or discarded.")
         return
     verb, _, key = arg.partition(":")
-    if verb == "fix" and key in FIELDS:
+    values = ctx.state["draft"]["values"]
+    if verb == "fix" and key in field_keys(values) and not (key == "unit" and values.get("unit_fixed")):
         await ask(ctx, key)
     elif verb == "cancel":
         await cancel(ctx, "")
@@ -505,6 +522,14 @@ async def submit(ctx: Context) -> None:
         await ask(ctx, missing)
         return
     assert ctx.person is not None
+    unit = await ctx.session.get(Unit, int(values["unit"]))
+    scope = Scope.of(ctx.person)
+    if unit is None or scope is None or not scope.contains_unit(unit):
+        # The person's role or unit changed since the draft began.
+        end_flow(ctx)
+        ctx.say(ctx.t("You can no longer report for this unit, so the draft was discarded. "
+                      "Send /report to start again."))
+        return
     report, created = await reports.submit(ctx.session, token=draft["token"], values=values, author=ctx.person,
                                            channel=ctx.incoming.channel, now=ctx.now)
     end_flow(ctx)

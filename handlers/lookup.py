@@ -11,7 +11,7 @@ from handlers.context import Context
 from handlers.events import Option
 from handlers.filters import Filters, parse_filters
 from handlers.i18n import N_, Safe, esc
-from handlers.parsing import Invalid
+from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
 from handlers.report_view import card, key_figure
 from storage import lookup, people, reports
@@ -68,7 +68,7 @@ async def recent_cmd(ctx: Context, args: str) -> None:
     await show_page(ctx, filters, 0)
 
 
-@action("rc")
+@action("rc", roles=REPORTERS)
 async def recent_page(ctx: Context, arg: str) -> None:
     saved = ctx.state.get("recent")
     if not saved:
@@ -105,11 +105,11 @@ ACTIONS = {"submitted": N_("submitted"), "corrected": N_("corrected"), "withdraw
            "voided": N_("voided")}
 
 
-@action("rp")
+@action("rp", roles=REPORTERS)
 async def open_report(ctx: Context, arg: str) -> None:
-    if ctx.role not in REPORTERS or not arg.isdigit():
-        return
-    await show_report(ctx, int(arg))
+    report_id = small_int(arg)
+    if report_id is not None:
+        await show_report(ctx, report_id)
 
 
 @command("find", N_("Search reports, e.g. /find lao cai tết"), roles=REPORTERS)

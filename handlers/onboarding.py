@@ -7,7 +7,8 @@ import re
 from handlers.commands import ADMINS, REPORTERS, action, command, menu_for
 from handlers.context import Context
 from handlers.events import Option
-from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator
+from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator, esc
+from handlers.parsing import small_int
 from storage import people
 from storage.models import Invite, Person
 
@@ -175,7 +176,8 @@ async def invite_cmd(ctx: Context, args: str) -> None:
             ctx.say(Safe(t("There is no unit with the code {code}.", code=target or "") + "\n" + usage))
             return
     elif role == "coordinator":
-        cluster = await people.cluster_by_number(ctx.session, int(target)) if target and target.isdigit() else None
+        number = small_int(target, digits=4)
+        cluster = await people.cluster_by_number(ctx.session, number) if number is not None else None
         if cluster is None:
             ctx.say(Safe(t("There is no cluster number {number}.", number=target or "") + "\n" + usage))
             return
@@ -190,7 +192,7 @@ def invite_message(ctx: Context, invite: Invite) -> Safe:
         t("cluster {number}", number=invite.cluster.number) if invite.cluster else "")
     lines = [
         t("Invite ({role}{target}): <code>{code}</code>",
-          role=t(ROLE_NAMES[invite.role]), target=Safe(f" – {target}" if target else ""), code=invite.code),
+          role=t(ROLE_NAMES[invite.role]), target=Safe(f" – {esc(target)}" if target else ""), code=invite.code),
         t("Valid once, until {date}.", date=t.date(invite.expires_at.astimezone(ctx.config.tz).date())),
     ]
     link = invite_link(ctx.config.bot_username, invite.code)

@@ -22,6 +22,14 @@ class Invalid(ValueError):
         self.values = values
 
 
+def small_int(text: str | None, *, digits: int = 9) -> int | None:
+    """An ASCII whole number of at most ``digits`` digits, else None ("²".isdigit() is true, and
+    twenty digits overflow the database's integers)."""
+    if text is None or not re.fullmatch(rf"[0-9]{{1,{digits}}}", text.strip()):
+        return None
+    return int(text.strip())
+
+
 # --- text -----------------------------------------------------------------------------------
 
 # Zero-width and bidirectional controls: invisible, and able to reorder what a coordinator reads.
@@ -203,7 +211,10 @@ def parse_money(text: str, default_currency: str = "VND") -> tuple[Decimal, str]
         raise Invalid(N_("That amount is too large to be right; please check it."))
     currency = currency or default_currency
     digits = 0 if currency in ("VND", "LAK", "KHR") else 2
-    return total.quantize(Decimal(1).scaleb(-digits)), currency
+    amount = total.quantize(Decimal(1).scaleb(-digits))
+    if amount <= 0:
+        raise Invalid(N_("The amount must be more than zero."))
+    return amount, currency
 
 
 def parse_decimal(text: str, *, limit: Decimal = Decimal(100_000)) -> Decimal:

@@ -10,6 +10,7 @@ from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import N_, Safe, esc
+from handlers.parsing import small_int
 from handlers.report_form import FIELDS, KINDS, field_keys
 from storage import reports
 from storage.models import Report
@@ -79,7 +80,7 @@ def card(ctx: Context, report: Report) -> Safe:
         lines.append(t("❌ Withdrawn: {reason}", reason=report.status_reason or t("withdrawn by the author")))
     for key in field_keys(values):
         if key in values and key != "unit":
-            lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key]))}")
+            lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key], values))}")
     lines.append(t("Filed by {name} on {date}, version {version}.", name=report.author.display_name,
                    date=t.date(report.created_at.astimezone(ctx.config.tz).date()), version=report.version))
     return Safe("\n".join(lines))
@@ -105,7 +106,7 @@ async def my_reports(ctx: Context, _args: str) -> None:
     ctx.say(Safe("\n".join(lines)), [Option(f"#{r.id}", f"my:{r.id}") for r in mine], columns=5)
 
 
-@action("my")
+@action("my", roles=REPORTERS)
 async def open_mine(ctx: Context, arg: str) -> None:
     report = await _own_report(ctx, arg)
     if report is None:
@@ -118,14 +119,15 @@ async def open_mine(ctx: Context, arg: str) -> None:
 
 
 async def _own_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
-    report = await reports.get(ctx.session, int(arg), lock=lock) if arg.isdigit() else None
+    report_id = small_int(arg)
+    report = await reports.get(ctx.session, report_id, lock=lock) if report_id is not None else None
     if report is None or ctx.person is None or report.author_person_id != ctx.person.id:
         ctx.notice = ctx.t("That report is not available.")
         return None
     return report
 
 
-@action("ed")
+@action("ed", roles=REPORTERS)
 async def choose_correction(ctx: Context, arg: str) -> None:
     report = await _own_report(ctx, arg)
     if report is None:
@@ -140,13 +142,13 @@ async def choose_correction(ctx: Context, arg: str) -> None:
             [Option(ctx.t(FIELDS[k].label), f"ec:{report.id}:{k}") for k in keys], columns=2)
 
 
-@action("ec")
+@action("ec", roles=REPORTERS)
 async def start_correction(ctx: Context, arg: str) -> None:
     from handlers.flows import ask
 
     report_id, _, key = arg.partition(":")
     report = await _own_report(ctx, report_id)
-    if report is None or key not in CORRECTABLE:
+    if report is None or key not in CORRECTABLE or key not in field_keys(values_of(report)):
         return
     if not editable(ctx, report):
         ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
@@ -174,14 +176,15 @@ async def finish_correction(ctx: Context, key: str) -> None:
                       id=report.id))
         return
     assert ctx.person is not None
-    reports.apply_values(report, draft["values"])
+    # Only the corrected field: another change made meanwhile (another channel) must survive.
+    reports.apply_values(report, {**values_of(report), key: draft["values"].get(key)})
     await reports.record_change(ctx.session, report, action="corrected", by=ctx.person, now=ctx.now,
                                 note=key)
     ctx.say(Safe(ctx.t("✅ Report #{id} corrected (version {version}).", id=report.id, version=report.version)
                  + "\n" + summary_line(ctx, report)))
 
 
-@action("wd")
+@action("wd", roles=REPORTERS)
 async def confirm_withdraw(ctx: Context, arg: str) -> None:
     report = await _own_report(ctx, arg)
     if report is None:
@@ -194,7 +197,7 @@ async def confirm_withdraw(ctx: Context, arg: str) -> None:
             [Option(ctx.t("🗑 Yes, withdraw"), f"wy:{report.id}"), Option(ctx.t("↩️ No"), "wn:")], columns=2)
 
 
-@action("wy", current_only=True)
+@action("wy", current_only=True, roles=REPORTERS)
 async def withdraw(ctx: Context, arg: str) -> None:
     report = await _own_report(ctx, arg, lock=True)
     if report is None:
@@ -210,6 +213,6 @@ async def withdraw(ctx: Context, arg: str) -> None:
     ctx.say(ctx.t("Report #{id} was withdrawn.", id=report.id))
 
 
-@action("wn")
+@action("wn", roles=REPORTERS)
 async def keep(ctx: Context, _arg: str) -> None:
     ctx.notice = ctx.t("Nothing changed.")

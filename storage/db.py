@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY = "twinbot_read_only"
 
 
 def is_sqlite(url: str) -> bool:
@@ -46,7 +47,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later wants to write fails with "database is locked"
         # instead of waiting; taking the write lock up front makes writers queue politely.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Readers (exports) take no lock at all: WAL lets them read beside the writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -87,6 +89,12 @@ class Database:
             # Leaving without commit() closes the session, which rolls the transaction back
             # (and, unlike rollback(), leaves what was read readable).
             yield uow
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for long reads that must not hold up the conversations (it never commits)."""
+        async with self.sessions(bind=self.engine.execution_options(**{READ_ONLY: True})) as session:
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Report, Unit
 from storage.scope import Scope
 
-
 CENT = Decimal("0.01")
 
 

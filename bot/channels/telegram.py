@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import re
 from typing import Any, ClassVar
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -11,7 +13,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
@@ -52,7 +54,7 @@ class ResponseTypeCache(AiohttpSession):
     def check_response(self, bot: Bot, method: Any, status_code: int, content: str) -> Any:
         returning = method.__returning__
         if returning not in self._types:
-            self._types[returning] = Response[returning]
+            self._types[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
 
 
@@ -102,7 +104,7 @@ def message_incoming(message: Message, update_id: int) -> Incoming | None:
 
 def callback_incoming(query: CallbackQuery, update_id: int, now: dt.datetime) -> Incoming | None:
     seq_text, _, value = (query.data or "").partition(":")
-    if not value or not seq_text.isdigit():
+    if not value or not re.fullmatch(r"[0-9]{1,9}", seq_text):
         return None
     chat_id = query.message.chat.id if query.message else query.from_user.id
     return Incoming(
@@ -137,6 +139,36 @@ def _visible_length(markup: str) -> int:
 
 
 async def deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
+    """Send replies in order; a flood-control answer (429) waits as told and sends again."""
+    session_bot = _Patient(bot)
+    await _deliver(session_bot, chat_id, replies)  # type: ignore[arg-type]
+
+
+class _Patient:
+    """A Bot whose send_* calls wait out Telegram's retry_after (a few times) instead of failing."""
+
+    def __init__(self, bot: Bot, attempts: int = 3, longest_wait: float = 30.0) -> None:
+        self._bot, self._attempts, self._longest = bot, attempts, longest_wait
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._bot, name)
+        if not name.startswith("send_"):
+            return method
+
+        async def patient(*args: Any, **kwargs: Any) -> Any:
+            for attempt in range(1, self._attempts + 1):
+                try:
+                    return await method(*args, **kwargs)
+                except TelegramRetryAfter as exc:
+                    if attempt == self._attempts or exc.retry_after > self._longest:
+                        raise
+                    await asyncio.sleep(exc.retry_after)
+            raise AssertionError("unreachable")
+
+        return patient
+
+
+async def _deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
     for reply in replies:
         if len(reply.photos) == 1:
             await bot.send_photo(chat_id, reply.photos[0])
@@ -203,6 +235,9 @@ def build_router(core: Core) -> Router:
                     await set_chat_commands(bot, chat_id, role, locale)
         except TelegramForbiddenError:
             log.info("chat %s blocked the bot", incoming.chat_id)
+        except TelegramAPIError as exc:
+            # The event is already committed; the user's next message shows the step again.
+            log.warning("reply to chat %s refused: %s", incoming.chat_id, exc.message)
 
     @router.message()
     async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
