@@ -29,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--no-sample", action="store_true", help="do not load the sample organisation "
                          "into an empty database")
 
-    sub.add_parser("run", help="serve Telegram by long polling (needs TWINBOT_TELEGRAM_TOKEN)")
-    sub.add_parser("webhook", help="serve Telegram webhooks with an aiohttp server "
-                   "(needs TWINBOT_TELEGRAM_TOKEN, TWINBOT_WEBHOOK_URL, TWINBOT_WEBHOOK_SECRET)")
+    sub.add_parser("run", help="serve Telegram and/or Zalo by long polling, with the digest scheduler "
+                   "(needs TWINBOT_TELEGRAM_TOKEN or TWINBOT_ZALO_TOKEN)")
+    sub.add_parser("webhook", help="serve Telegram and/or Zalo webhooks with an aiohttp server, with the "
+                   "digest scheduler (needs a token and TWINBOT_WEBHOOK_URL, TWINBOT_WEBHOOK_SECRET)")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION",
                                                                     required=True)
