@@ -15,7 +15,8 @@ from storage.models import Identity, Person
 PAGE = 30
 
 
-@command("void", N_("Withdraw a report from the figures: /void 12 reason (admins)"), roles=ADMINS)
+@command("void", N_("Void a report (it stays on record, out of the figures): /void 12 reason (admins)"),
+         roles=ADMINS)
 async def void_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
     number, _, reason = args.strip().lstrip("#").partition(" ")
@@ -112,5 +113,7 @@ async def role_cmd(ctx: Context, args: str) -> None:
     identities = (await ctx.session.scalars(select(Identity).where(Identity.person_id == person.id))).all()
     for ident in identities:
         ctx.menu_updates.append((ident.channel, ident.chat_id, person.role, person.locale or ctx.config.default_locale))
-    what = describe_person(ctx.t, person) if person.role else t("no role")
-    ctx.say(t("{name} is now {what}.", name=person.display_name, what=what))
+    if person.role:
+        ctx.say(t("{name} is now {what}.", name=person.display_name, what=describe_person(ctx.t, person)))
+    else:
+        ctx.say(t("{name} no longer has a role.", name=person.display_name))

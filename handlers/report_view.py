@@ -76,8 +76,10 @@ def card(ctx: Context, report: Report) -> Safe:
     t = ctx.t
     values = values_of(report)
     lines: list[str] = [t("<b>Report #{id}</b> – {unit}", id=report.id, unit=report.unit.name)]
-    if report.status != "submitted":
-        lines.append(t("❌ Withdrawn: {reason}", reason=report.status_reason or t("withdrawn by the author")))
+    if report.status == "voided":
+        lines.append(t("❌ Voided by an administrator: {reason}", reason=report.status_reason or "—"))
+    elif report.status != "submitted":
+        lines.append(t("❌ Withdrawn by the author."))
     for key in field_keys(values):
         if key in values and key != "unit":
             lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key], values))}")
@@ -208,7 +210,7 @@ async def withdraw(ctx: Context, arg: str) -> None:
         return
     assert ctx.person is not None
     report.status = "withdrawn"
-    report.status_reason = None  # shown as "withdrawn by the author" in the reader's language
+    report.status_reason = None  # the card says "withdrawn by the author" in the reader's language
     await reports.record_change(ctx.session, report, action="withdrawn", by=ctx.person, now=ctx.now)
     ctx.say(ctx.t("Report #{id} was withdrawn.", id=report.id))
 

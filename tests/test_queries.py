@@ -170,7 +170,7 @@ async def test_void_withdraws_from_figures_with_reason_and_history(world: dict[s
     assert "voided" in said
     assert "Reports: 1" in await admin.send("/stats month cluster:2")
     card = await admin.send(f"/report {post}")
-    assert "Withdrawn: nhập trùng" in card and "v2 voided by Admin" in card
+    assert "Voided by an administrator: nhập trùng" in card and "v2 voided by Admin" in card
     assert "already voided" in await admin.send(f"/void {post} again")
     assert "Give a reason" in await admin.send(f"/void {post}")
 

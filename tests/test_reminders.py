@@ -97,7 +97,7 @@ async def test_nothing_to_report_counts_as_answered_not_as_an_activity(db: Datab
                                                                  UnitWeek.nothing_to_report_at.is_not(None)))).all()
         assert len(week) == 2 and [w.nothing_to_report_by is not None for w in week] == [False, True]
     # The other officer's reminder button now just says so.
-    await tg.user(704, language_code="vi").tap("Nothing to report this week")
+    await tg.user(704, language_code="vi").tap("Tuần này không có hoạt động")  # a Vietnamese officer
     data = await collect(db, week=W48)
     status = {u.code: u for u in data.units}
     assert status["TNI-LHHN"].silent_weeks == 0 and status["TNI-LHHN"].answered_nothing

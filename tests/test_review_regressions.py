@@ -59,7 +59,7 @@ async def test_buttons_of_a_former_officer_no_longer_work(core: Core, db: Databa
     admin = await person(core, db, clock, "admin", "admin")
     users = await admin.send("/users")
     officer_id = users.split("Vàng A Chứ")[0].rsplit("#", 1)[1].strip()
-    assert "no role" in await admin.send(f"/role {officer_id} none")
+    assert "no longer has a role" in await admin.send(f"/role {officer_id} none")
     assert "not available to you" in await tap(me, "rv:submit")
     assert "not available to you" in await tap(me, "rc:older")
     assert await all_reports(db) == []

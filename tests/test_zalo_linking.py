@@ -74,7 +74,8 @@ async def test_one_officer_on_telegram_and_zalo_is_one_person(
     assert "Please check your report" in shown, shown
     assert "✅ Report #2 submitted" in await on_zalo.send(option_number(shown, "Submit"))
     # The code worked once.
-    assert "already been used" in await zalo.user("ffffffffffffffffffff").send(f"/start {code}")
+    # A new Zalo account speaks Vietnamese: Zalo gives no language.
+    assert "đã được sử dụng" in await zalo.user("ffffffffffffffffffff").send(f"/start {code}")
 
     admin = ConsoleChannel(core, user_id="admin", display_name="Admin", language_code="en", clock=clock)
     await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
@@ -108,15 +109,15 @@ async def test_link_codes_refuse_what_they_should(zalo: ZaloHarness, core: Core,
     other = zalo.user("0123456789abcdef0123")
     await other.send(f"/start {await make_invite(db, clock)}")
     code = link_code(await officer.send("/link"))
-    assert "already registered to someone else" in await other.send(f"/start {code}")
+    assert "đã được đăng ký cho người khác" in await other.send(f"/start {code}")
     # A new code replaces the old one; an expired code is refused; /link CODE works like /start CODE.
     newer = link_code(await officer.send("/link"))
     stranger = zalo.user("aaaaaaaaaaaaaaaaaaaa")
-    assert "expired" in await stranger.send(f"/link {code}")
+    assert "đã hết hạn" in await stranger.send(f"/link {code}")  # "expired", to a Vietnamese Zalo user
     clock.advance(hours=25)
-    assert "expired" in await stranger.send(f"/link {newer}")
+    assert "đã hết hạn" in await stranger.send(f"/link {newer}")
     clock.advance(hours=-25)
-    assert "not valid" in await stranger.send("/link NOTACODE99")
+    assert "không hợp lệ" in await stranger.send("/link NOTACODE99")
     # A plain invite still registers a new person; a link code is never an invite.
     unregistered = ConsoleChannel(core, user_id="nobody", language_code="en", clock=clock)
     assert "invite" in await unregistered.send("/link")
