@@ -7,10 +7,9 @@ from sqlalchemy import func, select
 from handlers.commands import command
 from handlers.context import Context
 from handlers.events import OutFile, Reply
-from handlers.figures import COORDINATING, OutOfScope, period_and_scope
+from handlers.figures import COORDINATING, asked_period
 from handlers.filters import Period
 from handlers.i18n import N_, Safe, Translator
-from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook
 from storage import stats
@@ -49,14 +48,10 @@ def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, labe
 @command("export", N_("The reports of a period as a spreadsheet, e.g. /export month"), roles=COORDINATING)
 async def export_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
-    try:
-        period, scope, label = await period_and_scope(ctx, args)
-    except Invalid as exc:
-        ctx.say(ctx.t(exc.msgid, **exc.values))
+    asked = await asked_period(ctx, args)
+    if asked is None:
         return
-    except OutOfScope:
-        ctx.say(t("That is outside what you may see."))
-        return
+    period, scope, label = asked
     query = report_rows_query(start=period.start, end=period.end, scope=scope)
     count = int(await ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     if count == 0:

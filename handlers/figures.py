@@ -101,16 +101,23 @@ def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     return Safe("\n".join(lines))
 
 
-@command("stats", N_("Figures for a period, e.g. /stats quarter or /stats 11/2026"), roles=REPORTERS)
-async def stats_cmd(ctx: Context, args: str) -> None:
+async def asked_period(ctx: Context, args: str) -> tuple[Period, Scope, str] | None:
+    """``period_and_scope``, answering the user itself when the words are wrong or out of scope."""
     try:
-        period, scope, label = await period_and_scope(ctx, args)
+        return await period_and_scope(ctx, args)
     except Invalid as exc:
         ctx.say(ctx.t(exc.msgid, **exc.values))
-        return
     except OutOfScope:
         ctx.say(ctx.t("That is outside what you may see."))
+    return None
+
+
+@command("stats", N_("Figures for a period, e.g. /stats quarter or /stats 11/2026"), roles=REPORTERS)
+async def stats_cmd(ctx: Context, args: str) -> None:
+    asked = await asked_period(ctx, args)
+    if asked is None:
         return
+    period, scope, label = asked
     breakdown = await stats.figures(ctx.session, start=period.start, end=period.end, scope=scope)
     ctx.say(render_stats(ctx.t, breakdown, period, label))
 

@@ -129,14 +129,20 @@ async def _own_report(ctx: Context, arg: str, *, lock: bool = False) -> Report |
     return report
 
 
-@action("ed", roles=REPORTERS)
-async def choose_correction(ctx: Context, arg: str) -> None:
-    report = await _own_report(ctx, arg)
-    if report is None:
-        return
-    if not editable(ctx, report):
+async def _changeable_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
+    """The sender's own report, if it may still be changed; otherwise says why and returns None."""
+    report = await _own_report(ctx, arg, lock=lock)
+    if report is not None and not editable(ctx, report):
         ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
                       id=report.id))
+        return None
+    return report
+
+
+@action("ed", roles=REPORTERS)
+async def choose_correction(ctx: Context, arg: str) -> None:
+    report = await _changeable_report(ctx, arg)
+    if report is None:
         return
     values = values_of(report)
     keys = [k for k in field_keys(values) if k in CORRECTABLE]
@@ -149,12 +155,8 @@ async def start_correction(ctx: Context, arg: str) -> None:
     from handlers.flows import ask
 
     report_id, _, key = arg.partition(":")
-    report = await _own_report(ctx, report_id)
+    report = await _changeable_report(ctx, report_id)
     if report is None or key not in CORRECTABLE or key not in field_keys(values_of(report)):
-        return
-    if not editable(ctx, report):
-        ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
-                      id=report.id))
         return
     if ctx.conversation.flow is not None:
         ctx.say(ctx.t("Finish or cancel the report you are writing first."))
@@ -166,16 +168,12 @@ async def start_correction(ctx: Context, arg: str) -> None:
 
 
 async def finish_correction(ctx: Context, key: str) -> None:
-    draft = ctx.state["draft"]
-    report = await _own_report(ctx, str(draft["report"]), lock=True)
     from handlers.flows import end_flow
 
+    draft = ctx.state["draft"]
     end_flow(ctx)
+    report = await _changeable_report(ctx, str(draft["report"]), lock=True)
     if report is None:
-        return
-    if not editable(ctx, report):
-        ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
-                      id=report.id))
         return
     assert ctx.person is not None
     # Only the corrected field: another change made meanwhile (another channel) must survive.
@@ -188,12 +186,8 @@ async def finish_correction(ctx: Context, key: str) -> None:
 
 @action("wd", roles=REPORTERS)
 async def confirm_withdraw(ctx: Context, arg: str) -> None:
-    report = await _own_report(ctx, arg)
+    report = await _changeable_report(ctx, arg)
     if report is None:
-        return
-    if not editable(ctx, report):
-        ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
-                      id=report.id))
         return
     ctx.say(ctx.t("Withdraw report #{id}? It stays on record but no longer counts.", id=report.id),
             [Option(ctx.t("🗑 Yes, withdraw"), f"wy:{report.id}"), Option(ctx.t("↩️ No"), "wn:")], columns=2)
@@ -201,12 +195,8 @@ async def confirm_withdraw(ctx: Context, arg: str) -> None:
 
 @action("wy", current_only=True, roles=REPORTERS)
 async def withdraw(ctx: Context, arg: str) -> None:
-    report = await _own_report(ctx, arg, lock=True)
+    report = await _changeable_report(ctx, arg, lock=True)
     if report is None:
-        return
-    if not editable(ctx, report):
-        ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
-                      id=report.id))
         return
     assert ctx.person is not None
     report.status = "withdrawn"
