@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-TOKEN = "1459232241454765289:zalo-test-secret-not-real-0123456789"
+TOKEN = "1459232241454765289:zalo-test-secret-not-real-01"  # not a real token, and not shaped like one
 BOT_ID = "1459232241454765289"
 MAX_TEXT = 2000
 # A tiny valid JPEG (1x1 pixel).
