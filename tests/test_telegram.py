@@ -271,3 +271,26 @@ async def test_group_messages_never_touch_the_private_draft(tg: TelegramHarness,
         assert conversation is not None and "date" not in conversation.data["draft"]["values"]
     said = text(await tg.feed(user.message("/help", chat=group)))
     assert "/report" in said
+
+
+async def test_flood_control_is_waited_out_not_dropped(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    tg.stub.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    said = text(await user.send("/report"))
+    assert "What kind of activity was it?" in said
+
+
+async def test_report_card_sends_its_photos(tg: TelegramHarness, db: Database, clock: Clock) -> None:
+    user = await registered(tg, db, clock)
+    for step in ("Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip"):
+        await user.tap(step)
+    await user.send("Gặp mặt")
+    for n in range(12):
+        await user.photo(f"AgAC-{n}", media_group_id="a" if n < 10 else None)
+    await user.tap("Done")
+    await user.tap("Skip")
+    await user.tap("Submit")
+    calls = await user.send("/report 1")
+    albums = [len(c.params["media"]) for c in calls if c.method == "sendMediaGroup"]
+    singles = [c for c in calls if c.method == "sendPhoto"]
+    assert albums == [10, 2] and singles == []

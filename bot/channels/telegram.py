@@ -140,8 +140,7 @@ def _visible_length(markup: str) -> int:
 
 async def deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
     """Send replies in order; a flood-control answer (429) waits as told and sends again."""
-    session_bot = _Patient(bot)
-    await _deliver(session_bot, chat_id, replies)  # type: ignore[arg-type]
+    await _deliver(_Patient(bot), chat_id, replies)  # type: ignore[arg-type]
 
 
 class _Patient:
@@ -170,10 +169,8 @@ class _Patient:
 
 async def _deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
     for reply in replies:
-        if len(reply.photos) == 1:
-            await bot.send_photo(chat_id, reply.photos[0])
-        for start in range(0, len(reply.photos) if len(reply.photos) > 1 else 0, 10):
-            # An album holds 2 to 10 photos; a lone leftover goes alone.
+        for start in range(0, len(reply.photos), 10):
+            # An album holds 2 to 10 photos; a lone photo (or leftover) goes alone.
             batch = reply.photos[start:start + 10]
             if len(batch) == 1:
                 await bot.send_photo(chat_id, batch[0])
