@@ -259,11 +259,15 @@ class DeliveryWorker:
             return await self._finish(claim, "skipped", "no longer owed")
         parts = parts_of(replies)
         done = claim.parts_done
+        waited = 0.0
         while done < len(parts):
             try:
                 await sender.send(claim.chat_id, parts[done])
             except RetryAfter as exc:
-                if exc.seconds <= LONGEST_INLINE_WAIT:
+                # Wait inline for a short pause, but not for ever: a used-up daily quota (Zalo) would
+                # otherwise keep this drain, and every other channel's deliveries, waiting with it.
+                waited += exc.seconds
+                if waited <= LONGEST_INLINE_WAIT:
                     # The sender's limiter holds every send back until then; keep the lease meanwhile.
                     async with self.db.unit_of_work() as uow:
                         until = self.clock() + self.lease + dt.timedelta(seconds=exc.seconds)

@@ -22,6 +22,7 @@ import httpx
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
+MAX_REDIRECTS = 3
 ATTEMPTS = 3
 RETRY_DELAYS = (0.5, 2.0)
 # A CDN may say image/jpg; HEIC and WebP come from phones.
@@ -56,7 +57,8 @@ class MediaStore:
         self.max_bytes = max_bytes
         # The URL comes from a webhook body: never let it make us fetch from our own network.
         self.allow_private_hosts = allow_private_hosts
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
+        # Redirects are followed by hand so that every hop is checked like the first URL.
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
     async def close(self) -> None:
         await self._http.aclose()
@@ -84,26 +86,48 @@ class MediaStore:
 
     async def _fetch_once(self, url: str, channel: str, name: str) -> StoredFile:
         try:
-            async with self._http.stream("GET", url) as response:
-                if response.status_code in (401, 403, 404, 410):
-                    raise MediaError("expired", f"HTTP {response.status_code}")
-                if not response.is_success:
-                    raise MediaError("failed", f"HTTP {response.status_code}")
-                mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
-                if mime not in EXTENSIONS:
-                    raise MediaError("not_image", mime or "no content type")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise MediaError("too_big", declared)
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise MediaError("too_big", f"over {self.max_bytes}")
-                    chunks.append(chunk)
+            for _hop in range(MAX_REDIRECTS + 1):
+                await self._check_host(url)
+                async with self._http.stream("GET", url) as response:
+                    if not response.is_redirect:
+                        return await self._store(response, channel, name)
+                    url = str(response.next_request.url) if response.next_request else ""
+                    self._check_url(url)
+            raise MediaError("failed", "too many redirects")
         except httpx.HTTPError as exc:
             raise MediaError("failed", type(exc).__name__) from None
+
+    async def _check_host(self, url: str) -> None:
+        """A name may resolve to our own network ("localtest.me", "2130706433"): check the addresses."""
+        if self.allow_private_hosts:
+            return
+        host = urlsplit(url).hostname or ""
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except OSError:
+            raise MediaError("failed", "host not found") from None
+        for info in infos:
+            if not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global:
+                raise MediaError("refused", "a private address")
+
+    async def _store(self, response: httpx.Response, channel: str, name: str) -> StoredFile:
+        if response.status_code in (401, 403, 404, 410):
+            raise MediaError("expired", f"HTTP {response.status_code}")
+        if not response.is_success:
+            raise MediaError("failed", f"HTTP {response.status_code}")
+        mime = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if mime not in EXTENSIONS:
+            raise MediaError("not_image", mime or "no content type")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise MediaError("too_big", declared)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise MediaError("too_big", f"over {self.max_bytes}")
+            chunks.append(chunk)
         if not size:
             raise MediaError("failed", "empty body")
         relative = f"{channel}/{_safe(name)}.{EXTENSIONS[mime]}"

@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
 from handlers.i18n import N_, Safe, Translator, esc
+from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from storage import deliveries, digests
 from storage.digests import DigestData, IsoWeek, UnitStatus
@@ -284,7 +285,7 @@ def parse_week(text: str, today: dt.date) -> IsoWeek | None:
     except ValueError:
         pass
     number = word.removeprefix("w").strip()
-    if number.isdigit():
+    if small_int(number, digits=2) is not None:
         try:
             return IsoWeek.parse(f"{current.year}-W{number}")
         except ValueError:
@@ -304,7 +305,7 @@ def _usage(ctx: Context) -> Safe:
 async def digest_cmd(ctx: Context, args: str) -> None:
     words = args.split()
     number = None
-    if words and words[0].isdigit() and len(words[0]) <= 3:
+    if words and small_int(words[0], digits=3) is not None:
         number = int(words.pop(0))
     week = parse_week(" ".join(words), ctx.today)
     if week is None:
@@ -320,8 +321,9 @@ async def digest_choice(ctx: Context, arg: str) -> None:
         week = IsoWeek.parse(week_text)
     except ValueError:
         return
-    if number.isdigit():
-        await show_digest(ctx, int(number), week)
+    cluster_number = small_int(number, digits=3)
+    if cluster_number is not None:
+        await show_digest(ctx, cluster_number, week)
 
 
 async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
@@ -389,7 +391,7 @@ async def bind_group(ctx: Context, args: str) -> None:
         return
     if ctx.role == "coordinator":
         cluster = person.cluster
-    elif words and words[0].isdigit():
+    elif words and small_int(words[0], digits=3) is not None:
         cluster = await digests.cluster_by_number(ctx.session, int(words[0]))
     else:
         ctx.say(t("Usage: <code>/bindgroup CLUSTER</code>, e.g. <code>/bindgroup 2</code>; "
@@ -420,6 +422,11 @@ async def nothing_to_report(ctx: Context, arg: str) -> None:
     try:
         week = IsoWeek.parse(arg)
     except ValueError:
+        return
+    this_week = IsoWeek.of(ctx.today)
+    if week not in (this_week, this_week.previous):
+        # Reminders ask about this week; a late tap may answer last week's; nothing else.
+        ctx.notice = t("That reminder is too old to answer.")
         return
     recorded = await digests.record_nothing_to_report(ctx.session, person.unit.id, week, person.id, ctx.now)
     if recorded:

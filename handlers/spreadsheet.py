@@ -116,10 +116,19 @@ class ReportsWorkbook:
             cell.number_format = number_format
         return cell
 
+    @staticmethod
+    def _text(sheet: WriteOnlyWorksheet, value: Any) -> Any:
+        """Text stays text: openpyxl would store "=HYPERLINK(…)" typed by a user as a live formula."""
+        if not isinstance(value, str):
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+
     def add(self, row: ReportRow | Report) -> None:
         if not isinstance(row, ReportRow):
             row = ReportRow.from_report(row)
-        self._sheet.append(self._values(row))
+        self._sheet.append([self._text(self._sheet, v) for v in self._values(row)])
         self.count += 1
 
     def add_all(self, rows: Iterable[ReportRow | Report]) -> None:
@@ -175,7 +184,8 @@ class ReportsWorkbook:
             if value is None:  # a heading
                 self._summary.append([self._cell(self._summary, str(label), font=bold)])
             else:
-                self._summary.append([str(label), _plain(value)])
+                self._summary.append([self._text(self._summary, str(label)),
+                                      self._text(self._summary, _plain(value))])
         buffer = io.BytesIO()
         self._book.save(buffer)
         return buffer.getvalue()

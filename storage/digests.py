@@ -26,7 +26,7 @@ from storage.stats import CENT, Breakdown, figures
 TREND_WEEKS = 8
 HIGHLIGHTS = 3
 
-_WEEK_RE = re.compile(r"^\s*(\d{4})\s*-?\s*[Ww]\s*(\d{1,2})\s*$")
+_WEEK_RE = re.compile(r"^\s*([0-9]{4})\s*-?\s*[Ww]\s*([0-9]{1,2})\s*$")
 
 
 @dataclass(frozen=True, order=True)
@@ -46,6 +46,8 @@ class IsoWeek:
         if not m:
             raise ValueError(f"not an ISO week: {text!r}")
         year, week = int(m.group(1)), int(m.group(2))
+        if not 2000 <= year <= 2100:
+            raise ValueError(f"year {year} is outside 2000-2100")
         try:
             dt.date.fromisocalendar(year, week, 1)
         except ValueError:

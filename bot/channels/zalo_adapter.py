@@ -279,8 +279,11 @@ class ZaloSender:
                 self._sent_pieces.pop(progress_key, None)
                 if exc.code in (401, 408) or exc.temporary:
                     raise TemporaryFailure(str(exc)) from None
-                if exc.code in (403, 404):
+                if exc.code == 404:
                     raise Blocked(str(exc)) from None
+                if exc.code == 403:
+                    # Zalo documents 403 as an internal error, not as "the user blocked the bot".
+                    raise TemporaryFailure(str(exc)) from None
                 raise PermanentFailure(str(exc)) from None
             except ZaloError as exc:
                 # It may have been delivered: do not repeat the pieces before it.
