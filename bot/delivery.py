@@ -253,7 +253,10 @@ class DeliveryWorker:
     async def _deliver(self, claim: Claim) -> str:
         sender = self.senders[claim.channel]
         async with self.db.unit_of_work() as uow:
+            owed = await digests.still_owed(uow.session, claim.key, claim.recipient)
             locale = await digests.recipient_locale(uow.session, claim.person_id, claim.recipient)
+        if not owed:
+            return await self._finish(claim, "skipped", "no longer in the audience")
         replies = await self._replies(claim.key, locale or self.default_locale)
         if replies is None:
             return await self._finish(claim, "skipped", "no longer owed")

@@ -378,6 +378,20 @@ async def officer_recipients(session: AsyncSession, unit_ids: list[int], channel
     return found
 
 
+async def still_owed(session: AsyncSession, key: str, address: str) -> bool:
+    """Whether a planned delivery's recipient still belongs to its audience: a group unbound since, or a
+    coordinator moved to another cluster, must not get this cluster's digest on a retry."""
+    kind, ident, _week = parse_key(key)
+    channel = address.split(":", 1)[0]
+    if kind == "digest":
+        audience = await digest_recipients(session, ident, [channel])
+    elif kind == "reminder":
+        audience = (await officer_recipients(session, [ident], [channel])).get(ident, [])
+    else:
+        return False
+    return any(r.address == address for r in audience)
+
+
 async def _unit_week(session: AsyncSession, unit_id: int, week: IsoWeek) -> None:
     await session.execute(insert_ignoring_conflicts(session, UnitWeek).values(unit_id=unit_id, week=str(week)))
 

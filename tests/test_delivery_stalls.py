@@ -81,3 +81,26 @@ async def test_photo_downloads_check_every_redirect(tmp_path) -> None:  # type: 
 
 async def _no_dns(url: str) -> None:
     return None
+
+
+async def test_a_group_unbound_after_planning_gets_nothing(db: Database, clock: Clock) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import GroupBinding
+    from tests.test_scheduler import Api, FakeTime, digest_audience, rows, scheduler
+
+    await digest_audience(db)
+    async with BotApiStub() as stub:
+        bot = telegram.make_bot(TELEGRAM_TOKEN, stub.base_url)
+        api = Api(stub, bot, FakeTime())
+        first = scheduler(db, api, clock)
+        await first.plan_due()  # Monday 10:00: the digest is planned with the group still bound
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(delete(GroupBinding).where(GroupBinding.chat_id == "-100200"))
+            await uow.commit()
+        await first.worker.drain()
+        await bot.session.close()
+    by_address = {d.recipient: d.status for d in await rows(db)}
+    assert by_address["telegram:-100200"] == "skipped"
+    assert by_address["telegram:401"] == "sent"
+    assert not [c for c in stub.calls if str(c.params.get("chat_id")) == "-100200"]
