@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -91,7 +91,10 @@ async def _health(_request: web.Request) -> web.Response:
 
 async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None,
                       routes: Callable[[web.Application], None] | None = None,
-                      senders: Mapping[str, Sender] | None = None) -> None:
+                      senders: Mapping[str, Sender] | None = None,
+                      listening: Callable[[], Awaitable[None]] | None = None) -> None:
+    """``routes`` adds other channels' endpoints; ``listening`` runs once the server accepts requests
+    (Zalo checks a webhook URL when it is set)."""
     url, secret = app.settings.require_webhook()
     web_app, handler = build_webhook_app(app, bot, secret)
     if routes is not None:  # other channels' webhooks (Zalo) on the same server
@@ -100,6 +103,8 @@ async def run_webhook(app: App, bot: Bot, *, stop: asyncio.Event | None = None,
     await runner.setup()
     site = web.TCPSite(runner, app.settings.host, app.settings.port)
     await site.start()
+    if listening is not None:
+        await listening()
     await telegram.set_default_commands(bot, app.settings.default_locale)
     await bot.set_webhook(url + app.settings.webhook_path, secret_token=secret,
                           allowed_updates=["message", "callback_query", "my_chat_member"])

@@ -280,9 +280,9 @@ async def webhook(settings: Settings, *, stop: asyncio.Event | None = None) -> i
         try:
             await zalo.start()
             if bot is not None:
-                await register_webhook(zalo.channel, url, secret)
                 await run_webhook(app, bot, stop=stop, routes=lambda web_app: add_routes(
-                    web_app, handler, settings.zalo_webhook_path), senders=zalo.senders())
+                    web_app, handler, settings.zalo_webhook_path), senders=zalo.senders(),
+                    listening=lambda: register_webhook(zalo.channel, url, secret))
             else:
                 await run_until_stopped(lambda event: _with_scheduler(
                     app, zalo, _serve_zalo_webhook(app, zalo, handler, url, secret, event)), stop)

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot import zalo_serve
 from bot.settings import Settings
@@ -86,3 +87,38 @@ async def test_webhook_serves_zalo_alone(db: Database, db_url: str, tmp_path: Pa
             stop.set()
             assert await asyncio.wait_for(running, 10) == 0
         assert zalo.violations == []
+
+
+async def test_webhook_serves_both_and_registers_zalo_once_listening(
+        db: Database, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    listening_when_registered: list[bool] = []
+    register = zalo_serve.register_webhook
+
+    async def probing_register(*args: object, **kwargs: object) -> object:
+        # Zalo checks the URL when it is set: the server must already answer by then.
+        with socket.socket() as probe:
+            listening_when_registered.append(probe.connect_ex(("127.0.0.1", port)) == 0)
+        return await register(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zalo_serve, "register_webhook", probing_register)
+    async with ZaloApiStub() as zalo, BotApiStub() as telegram:
+        config = settings(db_url, tmp_path, zalo, webhook_url="https://bot.example.org", port=port,
+                          webhook_secret="telegram-secret-0123456789", zalo_webhook_secret=SECRET,
+                          telegram_token=TELEGRAM_TOKEN, telegram_api_base=telegram.base_url)
+        stop = asyncio.Event()
+        running = asyncio.create_task(zalo_serve.webhook(config, stop=stop))
+        try:
+            await zalo.wait_for("setWebhook", 1, timeout=10)
+            await telegram.wait_for_calls("setWebhook", 1, timeout=10)
+            async with aiohttp.ClientSession() as http:
+                update = zalo.text("6ede9afa66b88fe6d6a9", "/start")
+                async with http.post(f"http://127.0.0.1:{port}/zalo/webhook", json=update,
+                                     headers={zalo_serve.SECRET_HEADER: SECRET}) as ok:
+                    assert ok.status == 200
+            await zalo.wait_for("sendMessage", 1, timeout=10)
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(running, 10) == 0
+        assert listening_when_registered == [True]
+        assert zalo.violations == [] and telegram.violations == []
