@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import os
 import shutil
 import socket
@@ -158,6 +159,21 @@ def config(clock: Clock) -> CoreConfig:
 @pytest.fixture
 def core(db: Database, config: CoreConfig) -> Core:
     return Core(db, config)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI's main() installs its own root handler; put pytest's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

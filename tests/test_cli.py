@@ -8,13 +8,11 @@ not the database engine.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +47,8 @@ def sample_db(workdir: Path, sqlite_template: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """main() installs its own root handler; put pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
+def _logging_restored(restore_logging: None) -> None:
+    """main() installs its own root handler; conftest's restore_logging puts pytest's back."""
 
 
 def twinbot(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -15,7 +15,7 @@ from bot.settings import Settings
 from storage.db import Database
 from tests.botapi_stub import BotApiStub
 from tests.telegram_harness import TOKEN
-from tests.test_cli import restore_logging, sample_db, twinbot, workdir  # noqa: F401  (fixtures)
+from tests.test_cli import _logging_restored, sample_db, twinbot, workdir  # noqa: F401  (fixtures)
 from tests.test_digest import WEEK, add_person, known_week
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

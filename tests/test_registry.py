@@ -443,21 +443,6 @@ async def test_a_failed_import_leaves_the_database_unchanged(db: Database) -> No
     assert await snapshot(db) == before
 
 
-@pytest.fixture
-def restore_logging() -> Any:
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-
 
 async def test_cli_import_of_a_bad_file_exits_1_and_changes_nothing(
     db: Database, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_clean: None,

@@ -26,19 +26,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_clean: None) ->
     return tmp_path
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    for handler in handlers:
-        if handler not in root.handlers:
-            root.addHandler(handler)
-    root.setLevel(level)
-
 
 def settings_error(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
     for key, value in env.items():

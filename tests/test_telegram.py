@@ -33,6 +33,12 @@ async def registered(tg: TelegramHarness, db: Database, clock: Clock, user_id: i
     return user
 
 
+async def taps(user: TelegramUser, *labels: str) -> None:
+    """Taps buttons one after the other, as the user moves through a report."""
+    for label in labels:
+        await user.tap(label)
+
+
 async def reports_count(db: Database) -> int:
     async with db.unit_of_work() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(Report)) or 0)
@@ -103,11 +109,7 @@ async def test_double_tap_on_submit_files_one_report(tg: TelegramHarness, db: Da
 
 
 async def fill_to_review(user: TelegramUser) -> TelegramUser:
-    await user.tap("Report an activity")
-    await user.tap("Visit")
-    await user.tap("Yesterday")
-    await user.tap("Hà Khẩu")
-    await user.tap("On the partner's side")
+    await taps(user, "Report an activity", "Visit", "Yesterday", "Hà Khẩu", "On the partner's side")
     await user.send("5")
     await user.send("8")
     await user.tap("New Year")
@@ -119,14 +121,7 @@ async def fill_to_review(user: TelegramUser) -> TelegramUser:
 
 async def test_album_attaches_every_photo_with_one_answer(tg: TelegramHarness, db: Database, clock: Clock) -> None:
     user = await registered(tg, db, clock)
-    await user.tap("Report an activity")
-    await user.tap("Visit")
-    await user.tap("Today")
-    await user.tap("Hà Khẩu")
-    await user.tap("On our side")
-    await user.tap("Skip")
-    await user.tap("Skip")
-    await user.tap("Skip")
+    await taps(user, "Report an activity", "Visit", "Today", "Hà Khẩu", "On our side", "Skip", "Skip", "Skip")
     said = text(await user.send("Thăm hỏi"))
     assert "Send photos" in said
     answers = [await user.photo(f"AgAC-{n}", 200_000 + n, media_group_id="album-1") for n in range(3)]
@@ -135,9 +130,7 @@ async def test_album_attaches_every_photo_with_one_answer(tg: TelegramHarness, d
     assert "4 photos received" in said
     said = text(await user.send("hello"))
     assert "Send photos here" in said
-    await user.tap("Done")
-    await user.tap("Skip")
-    await user.tap("Submit")
+    await taps(user, "Done", "Skip", "Submit")
     async with db.unit_of_work() as uow:
         photos = (await uow.session.scalars(select(ReportPhoto).order_by(ReportPhoto.position))).all()
         assert [(p.file_id, p.file_size) for p in photos] == [
@@ -148,10 +141,7 @@ async def test_restart_mid_report_continues_at_the_same_step(
     tg: TelegramHarness, db: Database, db_url: str, config: CoreConfig, clock: Clock
 ) -> None:
     user = await registered(tg, db, clock)
-    await user.tap("Report an activity")
-    await user.tap("Donation")
-    await user.tap("Today")
-    await user.tap("Hà Khẩu")
+    await taps(user, "Report an activity", "Donation", "Today", "Hà Khẩu")
     said = text(await user.tap("On our side"))
     assert "How many people took part on our side?" in said
     # A new process on the same database: nothing of the old core is reused.
@@ -171,11 +161,7 @@ async def test_concurrent_answers_from_one_user_are_taken_one_after_the_other(
     tg: TelegramHarness, db: Database, clock: Clock
 ) -> None:
     user = await registered(tg, db, clock)
-    await user.tap("Report an activity")
-    await user.tap("Exchange")
-    await user.tap("Today")
-    await user.tap("Hà Khẩu")
-    await user.tap("On our side")
+    await taps(user, "Report an activity", "Exchange", "Today", "Hà Khẩu", "On our side")
     before = len(tg.stub.calls)
     await asyncio.gather(*(tg.feed(user.message(n)) for n in ("11", "22")))
     prompts = text(tg.stub.calls[before:])
@@ -204,25 +190,19 @@ async def test_old_button_after_submit_is_answered_and_changes_nothing(
     tg: TelegramHarness, db: Database, clock: Clock
 ) -> None:
     user = await fill_to_review(await registered(tg, db, clock))
-    old_kind_button = None
     stale = user.callback("Submit")
     await tg.feed(stale)
     again = await tg.feed(user.h.stub.make_callback(user.id, stale["callback_query"]["data"],
                                                     message_id=stale["callback_query"]["message"]["message_id"]))
     assert notices(again) == ["That button belongs to an earlier message."]
     assert await reports_count(db) == 1
-    del old_kind_button
 
 
 async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
     tg: TelegramHarness, db: Database, db_url: str, config: CoreConfig, clock: Clock
 ) -> None:
     user = await registered(tg, db, clock)
-    await user.tap("Report an activity")
-    await user.tap("Exchange")
-    await user.tap("Today")
-    await user.tap("Hà Khẩu")
-    await user.tap("On our side")
+    await taps(user, "Report an activity", "Exchange", "Today", "Hà Khẩu", "On our side")
     # A second process with its own engine and connection pool, behind the same bot.
     other_db = Database(db_url)
     other = TelegramHarness(Core(other_db, config))
@@ -243,8 +223,7 @@ async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
 
 async def test_location_button_stores_coordinates(tg: TelegramHarness, db: Database, clock: Clock) -> None:
     user = await registered(tg, db, clock)
-    for step in ("Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip"):
-        await user.tap(step)
+    await taps(user, "Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip")
     await user.send("Gặp mặt đầu xuân")
     calls = await user.tap("Skip")
     keyboard = calls[-1].params["reply_markup"]["keyboard"]
@@ -282,14 +261,11 @@ async def test_flood_control_is_waited_out_not_dropped(tg: TelegramHarness, db: 
 
 async def test_report_card_sends_its_photos(tg: TelegramHarness, db: Database, clock: Clock) -> None:
     user = await registered(tg, db, clock)
-    for step in ("Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip"):
-        await user.tap(step)
+    await taps(user, "Report an activity", "Other activity", "Today", "Hà Khẩu", "On our side", "Skip", "Skip")
     await user.send("Gặp mặt")
     for n in range(12):
         await user.photo(f"AgAC-{n}", media_group_id="a" if n < 10 else None)
-    await user.tap("Done")
-    await user.tap("Skip")
-    await user.tap("Submit")
+    await taps(user, "Done", "Skip", "Submit")
     calls = await user.send("/report 1")
     albums = [len(c.params["media"]) for c in calls if c.method == "sendMediaGroup"]
     singles = [c for c in calls if c.method == "sendPhoto"]
