@@ -4,18 +4,25 @@ SQLite (the embedded default) runs in WAL mode and takes the write lock when a
 transaction begins (``BEGIN IMMEDIATE``), so two events for one user are
 serialised by the database itself rather than interleaved. PostgreSQL locks the
 conversation row with ``SELECT ... FOR UPDATE`` instead (see ``conversations``).
+
+On SQLite, statements run on the event loop's thread (``sqlite_inline``); long
+reads use a second engine that keeps aiosqlite's worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "twinbot_read_only"
@@ -25,11 +32,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, inline: bool = True, **kwargs: Any) -> AsyncEngine:
+    """``inline``: on SQLite, run statements on the loop's thread (see ``sqlite_inline``)."""
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
-    kwargs.setdefault("connect_args", {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if inline:
+        kwargs.setdefault("module", sqlite_inline.dbapi())
+    busy_timeout_ms = int(sqlite_inline.BUSY_TIMEOUT_S * 1000) if inline else SQLITE_BUSY_TIMEOUT_MS
+    kwargs.setdefault("connect_args", {"timeout": busy_timeout_ms / 1000})
     engine = create_async_engine(url, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +49,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -70,6 +81,9 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Long reads must not hold up the loop: on SQLite they keep aiosqlite's worker thread.
+        self.read_engine = (create_engine(url, inline=False, **engine_kwargs) if self.is_sqlite
+                            else self.engine.execution_options(**{READ_ONLY: True}))
         # SQLite lets one transaction write at a time anyway; queueing them here, in order, replaces
         # the driver's sleep-and-retry on the file lock (unfair, with multi-second tails under load).
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
@@ -81,8 +95,10 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         if self._sqlite_turn is not None:
-            async with self._sqlite_turn, self.sessions() as session:
-                yield UnitOfWork(session)
+            async with self._sqlite_turn:
+                session = await self._sqlite_write_session()
+                async with session:
+                    yield UnitOfWork(session)
             return
         async with self.sessions() as session:
             uow = UnitOfWork(session)
@@ -90,11 +106,31 @@ class Database:
             # (and, unlike rollback(), leaves what was read readable).
             yield uow
 
+    async def _sqlite_write_session(self) -> AsyncSession:
+        """A session holding SQLite's write lock. Another process (a CLI command) may hold it for a
+        while: wait for it here, asynchronously, since the inline driver's own wait blocks the loop."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = 0.005
+        while True:
+            session = self.sessions()
+            try:
+                await session.connection()  # BEGIN IMMEDIATE
+                return session
+            except OperationalError as exc:
+                await session.close()
+                if not sqlite_inline.is_busy(exc.orig) or time.monotonic() + pause > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
         """A session for long reads that must not hold up the conversations (it never commits)."""
-        async with self.sessions(bind=self.engine.execution_options(**{READ_ONLY: True})) as session:
+        bind = self.read_engine.execution_options(**{READ_ONLY: True})
+        async with self.sessions(bind=bind) as session:
             yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.is_sqlite:
+            await self.read_engine.dispose()
