@@ -57,7 +57,7 @@ def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     return AsyncAdapt_aiosqlite_dbapi(module, sqlite3)
 
 
-def is_busy(error: BaseException) -> bool:
+def is_busy(error: BaseException | None) -> bool:
     """SQLite's "database is locked": another connection holds the write lock."""
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
