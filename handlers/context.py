@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.events import Followup, Incoming, Option, OutFile, Reply
 from handlers.i18n import Translator
-from storage.models import Conversation, Identity, Person
+from storage.conversations import ConversationState
+from storage.models import Identity, Person
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class CoreConfig:
 class Context:
     session: AsyncSession
     incoming: Incoming
-    conversation: Conversation
+    conversation: ConversationState
     identity: Identity | None
     config: CoreConfig
     t: Translator

@@ -6,7 +6,6 @@ import asyncio
 import logging
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm.attributes import flag_modified
 
 from handlers import commands as registry
 from handlers.context import Context, CoreConfig
@@ -88,8 +87,7 @@ class Core:
                 now=self.config.clock(),
             )
             await route(ctx)
-            # Handlers change the nested draft in place, which the JSON column cannot see by itself.
-            flag_modified(conversation, "data")
+            await conversations.save(session, conversation)
             await uow.commit()
         return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
                        role=ctx.role, locale=ctx.t.locale, menu_updates=ctx.menu_updates,

@@ -1,55 +1,119 @@
-"""The conversation row: locked first, then read, then written, in the event's one transaction."""
+"""The conversation row: locked first, then read, then written, in the event's one transaction.
+
+Every chat event goes through here, so the statements are built once and run as Core statements, and
+the row is plain data rather than an ORM object (the ORM's load and flush cost more than the rest of
+a step; see bench/report_flow.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, ProcessedEvent, utcnow
 
+_conversations = Conversation.__table__
+_events = ProcessedEvent.__table__
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+@dataclass
+class ConversationState:
+    """One user's conversation on one channel; handlers change it in place and ``save`` writes it back."""
+
+    id: int
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    seq: int
+    _as_read: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def _fingerprint(self) -> tuple[Any, ...]:
+        # The draft is a nested dict that handlers change in place: compare it by value, as text.
+        return self.flow, self.step, self.seq, json.dumps(self.data, sort_keys=True, default=str)
+
+    @property
+    def changed(self) -> bool:
+        return self._fingerprint() != self._as_read
 
 
-async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversation:
+_LOCK = (
+    select(_conversations.c.id, _conversations.c.flow, _conversations.c.step, _conversations.c.data,
+           _conversations.c.seq)
+    .where(_conversations.c.channel == bindparam("channel"),
+           _conversations.c.user_external_id == bindparam("user"))
+    .with_for_update()
+)
+
+
+def _create_statements(insert: Any) -> tuple[Any, Any]:
+    conversation = insert(_conversations).values(
+        channel=bindparam("channel"), user_external_id=bindparam("user"),
+        data=bindparam("data_", type_=_conversations.c.data.type), seq=0,
+        updated_at=bindparam("now", type_=_conversations.c.updated_at.type),
+    ).on_conflict_do_nothing(index_elements=["channel", "user_external_id"])
+    event = insert(_events).values(
+        channel=bindparam("channel"), event_key=bindparam("key"),
+        processed_at=bindparam("now", type_=_events.c.processed_at.type),
+    ).on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    return conversation, event
+
+
+_CREATE = {"postgresql": _create_statements(pg_insert), "sqlite": _create_statements(sqlite_insert)}
+
+_SAVE = (
+    update(_conversations)
+    .where(_conversations.c.id == bindparam("id_"))
+    .values(flow=bindparam("flow_"), step=bindparam("step_"), seq=bindparam("seq_"),
+            data=bindparam("data_", type_=_conversations.c.data.type),
+            updated_at=bindparam("now", type_=_conversations.c.updated_at.type))
+)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def lock(session: AsyncSession, channel: str, user_id: str) -> ConversationState:
     """The user's conversation, created if need be, locked against every other event of the same user.
 
     On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE); on PostgreSQL the
     row is locked with FOR UPDATE. The state must be read only after the lock is taken.
     """
-    query = (
-        select(Conversation)
-        .where(Conversation.channel == channel, Conversation.user_external_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    conversation = await session.scalar(query)
-    if conversation is None:
+    connection = await session.connection()
+    params = {"channel": channel, "user": user_id}
+    row = (await connection.execute(_LOCK, params)).first()
+    if row is None:
         # First event of this user: create the row (a racing worker may create it first), then lock it.
-        await session.execute(
-            _insert(session)(Conversation)
-            .values(channel=channel, user_external_id=user_id, data={}, seq=0, updated_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["channel", "user_external_id"])
-        )
-        conversation = await session.scalar(query)
-    assert conversation is not None
-    return conversation
+        await connection.execute(_CREATE[_dialect(session)][0], {**params, "data_": {}, "now": utcnow()})
+        row = (await connection.execute(_LOCK, params)).first()
+    assert row is not None
+    state = ConversationState(id=row.id, flow=row.flow, step=row.step, data=dict(row.data or {}), seq=row.seq)
+    state._as_read = state._fingerprint()
+    return state
+
+
+async def save(session: AsyncSession, state: ConversationState) -> None:
+    """Write the conversation back if anything in it changed."""
+    if not state.changed:
+        return
+    connection = await session.connection()
+    await connection.execute(_SAVE, {"id_": state.id, "flow_": state.flow, "step_": state.step,
+                                     "seq_": state.seq, "data_": state.data, "now": utcnow()})
+    state._as_read = state._fingerprint()
 
 
 async def first_time(session: AsyncSession, channel: str, event_key: str) -> bool:
     """Record an event as handled; False when it was handled before (a redelivery)."""
-    insert = _insert(session)
-    result = await session.execute(
-        insert(ProcessedEvent)
-        .values(channel=channel, event_key=event_key, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-    )
+    connection = await session.connection()
+    result = await connection.execute(_CREATE[_dialect(session)][1],
+                                      {"channel": channel, "key": event_key, "now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cluster, Identity, Invite, Person, Unit
@@ -15,10 +15,13 @@ ROLES = ("officer", "coordinator", "admin")
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
+# Read on every chat event: built once.
+_IDENTITY = select(Identity).where(Identity.channel == bindparam("channel"),
+                                   Identity.external_id == bindparam("external_id"))
+
+
 async def identity(session: AsyncSession, channel: str, external_id: str) -> Identity | None:
-    return await session.scalar(
-        select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
-    )
+    return await session.scalar(_IDENTITY, {"channel": channel, "external_id": external_id})
 
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:

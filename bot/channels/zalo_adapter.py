@@ -313,6 +313,7 @@ class ZaloSender:
             conversation.data = {**conversation.data, "menu": {
                 "seq": conversation.seq, "free": reply.free_input,
                 "options": [[o.value, o.label] for o in reply.options]}}
+            await conversations.save(uow.session, conversation)
             await uow.commit()
 
 
