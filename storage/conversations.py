@@ -10,17 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Conversation, ProcessedEvent, utcnow
 
-_conversations = Conversation.__table__
-_events = ProcessedEvent.__table__
+_conversations = cast(Table, Conversation.__table__)
+_events = cast(Table, ProcessedEvent.__table__)
 
 
 @dataclass
