@@ -187,7 +187,7 @@ async def serve_echo(api_base: str, stop: asyncio.Event) -> None:
     bot = telegram.make_bot(TOKEN, api_base)
     try:
         await bot.delete_webhook(drop_pending_updates=False)
-        # The same polling set-up as bot.serve.run_polling.
+        # aiogram's own polling set-up, as bot.serve.run_polling has it but without its concurrency limit.
         polling = asyncio.create_task(
             dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False,
                                      allowed_updates=dispatcher.resolve_used_update_types())
@@ -479,6 +479,7 @@ class PhaseResult:
     warmup: list[Sample] = field(default_factory=list)
     wall: float = 0.0
     api_calls: int = 0
+    polls: int = 0  # getUpdates calls in the measured part
     bot_cpu: float = float("nan")  # in the measured part
     bot_cpu_loop: float = float("nan")  # of which the event-loop (main) thread
     bot_cpu_total: float = float("nan")
@@ -560,6 +561,7 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
                 result.warmup = await everyone(warm_up)
                 await asyncio.sleep(0.2)  # let trailing calls of the warm-up (setMyCommands) settle
                 before_calls = sum(observer.calls.values())
+                polls_before = len(stub.calls_of("getUpdates"))
                 cpu0, bot_cpu0, started = cpu_seconds(), bot.cpu_so_far(), time.perf_counter()
                 await everyone(officer)
                 result.wall = time.perf_counter() - started
@@ -567,6 +569,7 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
                 bot_cpu1 = bot.cpu_so_far()
                 result.bot_cpu, result.bot_cpu_loop = bot_cpu1[0] - bot_cpu0[0], bot_cpu1[1] - bot_cpu0[1]
                 result.api_calls = sum(observer.calls.values()) - before_calls
+                result.polls = len(stub.calls_of("getUpdates")) - polls_before
         except TimeoutError:
             result.errors.append(f"phase did not finish within --max-seconds {args.max_seconds:.0f}")
     finally:
@@ -663,6 +666,8 @@ def print_results(args: argparse.Namespace, tw: PhaseResult, echo: PhaseResult, 
     row("reports/s", f"{reports_per_s:.2f}", "-")
     row("Bot API calls/s", f"{tw.api_calls / tw.wall if tw.wall else 0:.1f}",
         f"{echo.api_calls / echo.wall if echo.wall else 0:.1f}")
+    row("updates per getUpdates", f"{tw.steps / tw.polls if tw.polls else 0:.1f}",
+        f"{echo.steps / echo.polls if echo.polls else 0:.1f}")
     for q in (50, 90, 99):
         row(f"step latency p{q}, ms", f"{tw.pct(q):.1f}", f"{echo.pct(q):.1f}")
     row("step latency max, ms", f"{tw.pct(100):.1f}", f"{echo.pct(100):.1f}")
