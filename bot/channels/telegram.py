@@ -266,6 +266,8 @@ def build_router(core: Core) -> Router:
 
 
 def build_dispatcher(core: Core) -> Dispatcher:
-    dispatcher = Dispatcher()
+    # A conversation's state lives in the database (storage/conversations.py); aiogram's in-memory FSM
+    # would be lost on a restart, so it is switched off rather than left for someone to use by mistake.
+    dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(build_router(core))
     return dispatcher
