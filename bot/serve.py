@@ -65,6 +65,8 @@ class WebhookHandler:
         self.bot = bot
         self.secret = secret.encode()
         self.tasks: set[asyncio.Task[Any]] = set()
+        # Telegram gets its answer at once, so only this bounds the work in hand (as polling's limit does).
+        self.slots = asyncio.Semaphore(CONCURRENT_UPDATES)
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -83,7 +85,8 @@ class WebhookHandler:
 
     async def _process(self, update: Update) -> None:
         try:
-            await self.dispatcher.feed_update(self.bot, update)
+            async with self.slots:
+                await self.dispatcher.feed_update(self.bot, update)
         except Exception:
             log.exception("update %s failed", update.update_id)
 

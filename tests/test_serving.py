@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
@@ -11,6 +12,7 @@ from bot.channels import telegram
 from bot.serve import SECRET_HEADER, build_webhook_app, run_polling
 from bot.settings import Settings
 from handlers.core import Core
+from handlers.events import Incoming, Outcome
 from storage.db import Database
 from tests.botapi_stub import BotApiStub
 from tests.telegram_harness import TOKEN
@@ -61,5 +63,81 @@ async def test_webhook_refuses_missing_or_wrong_secret_and_serves_the_right_one(
             await handler.drain()
             assert len(stub.calls_of("sendMessage")) == 1
             assert (await client.get("/healthz")).status == 200
+        await bot.session.close()
+        assert stub.violations == []
+
+
+class GatedCore(Core):
+    """The real core behind a gate, counting how many events are in hand at once."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core.db, core.config)
+        self.gate = asyncio.Event()
+        self.arrived = asyncio.Event()
+        self.in_hand = 0
+        self.most = 0
+
+    async def handle(self, incoming: Incoming) -> Outcome:
+        self.in_hand += 1
+        self.most = max(self.most, self.in_hand)
+        self.arrived.set()
+        try:
+            await self.gate.wait()
+            return await super().handle(incoming)
+        finally:
+            self.in_hand -= 1
+
+
+    async def holding(self, count: int) -> None:
+        async with asyncio.timeout(10):
+            while self.in_hand < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+
+async def test_polling_holds_a_bounded_number_of_updates_at_once(
+    core: Core, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.serve.CONCURRENT_UPDATES", 3)
+    gated = GatedCore(core)
+    async with BotApiStub() as stub:
+        bot = telegram.make_bot(TOKEN, stub.base_url)
+        stop = asyncio.Event()
+        polling = asyncio.create_task(run_polling(app_for(gated, db), bot, stop=stop))
+        try:
+            for user in range(8):
+                stub.push_update(stub.make_message(5000 + user, "/start", language_code="en"))
+            await gated.holding(3)
+            await asyncio.sleep(0.2)  # time enough to take more, were it allowed to
+            assert gated.most == 3
+            gated.gate.set()
+            sent = await stub.wait_for_calls("sendMessage", 8, timeout=10)
+            assert {c.params["chat_id"] for c in sent} == {5000 + user for user in range(8)}
+        finally:
+            stop.set()
+            await asyncio.wait_for(polling, 10)
+            await bot.session.close()
+        assert stub.violations == []
+
+
+async def test_the_webhook_holds_a_bounded_number_of_updates_at_once(
+    core: Core, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.serve.CONCURRENT_UPDATES", 3)
+    gated = GatedCore(core)
+    async with BotApiStub() as stub:
+        bot = telegram.make_bot(TOKEN, stub.base_url)
+        web_app, handler = build_webhook_app(app_for(gated, db), bot, SECRET)
+        async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+            for user in range(8):
+                answer = await client.post("/telegram/webhook", headers={SECRET_HEADER: SECRET},
+                                           json=stub.make_message(6000 + user, "/start", language_code="en"))
+                assert answer.status == 200  # Telegram is answered at once, whatever is in hand
+            await gated.holding(3)
+            await asyncio.sleep(0.2)
+            assert gated.most == 3
+            gated.gate.set()
+            await handler.drain()
+            assert len(stub.calls_of("sendMessage")) == 8
         await bot.session.close()
         assert stub.violations == []
