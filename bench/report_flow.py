@@ -9,6 +9,11 @@ What runs where:
 * the bot runs in a child process, as in production: ``bot.serve.run_polling`` (aiogram long polling with
   getUpdates against the stand-in, update handling as tasks) on the real dispatcher and core. A second child
   then runs a bare aiogram echo bot the same way, driven by the same script, as the yardstick.
+* a third child, the replay bot, is aiogram with twinbot's serving set-up but without twinbot: at each step
+  it sends each user what twinbot sent them there (same texts, same keyboards, recorded in the first phase).
+  Its figure is the most any bot giving twinbot's answers through aiogram can reach on this machine, so
+  the gap between it and twinbot is twinbot's own cost (database, flows), and the gap between it and the
+  echo bot is the cost of the answers themselves (more calls per step, bigger messages).
 
 Each simulated officer behaves like a person: push one update, wait until the stand-in has recorded the bot's
 answer to it (the sendMessage to that chat, and for a button press also the answerCallbackQuery of that
@@ -199,6 +204,63 @@ async def serve_echo(api_base: str, stop: asyncio.Event) -> None:
         await bot.session.close()
 
 
+async def serve_replay(api_base: str, recorded: str, stop: asyncio.Event) -> None:
+    """aiogram giving each user the answers twinbot gave them, step by step, with no database and no logic."""
+    from aiogram import Dispatcher, Router
+    from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
+
+    from bot.channels import telegram
+    from bot.serve import CONCURRENT_UPDATES, freeze_startup_objects
+
+    answers: dict[int, list[list[list[Any]]]] = {int(k): v for k, v in json.loads(recorded).items()}
+    router = Router(name="replay")
+
+    def markup(params: dict[str, Any]) -> Any:
+        raw = params.get("reply_markup")
+        data = json.loads(raw) if isinstance(raw, str) else raw
+        if not data:
+            return None
+        return (InlineKeyboardMarkup if "inline_keyboard" in data else ReplyKeyboardMarkup).model_validate(data)
+
+    async def replay(user_id: int, query: CallbackQuery | None) -> None:
+        step = answers[user_id].pop(0) if answers.get(user_id) else []
+        for what, params in step:
+            if what == "answer" and query is not None:
+                await query.answer(text=params.get("text"))
+            elif what == "message":
+                await bot.send_message(user_id, params["text"], reply_markup=markup(params))
+
+    @router.message()
+    async def on_message(message: Message) -> None:
+        assert message.from_user is not None
+        if message.text == "/start":  # the warm-up, as the echo bot has it
+            await message.answer("…")
+            return
+        await replay(message.from_user.id, None)
+
+    @router.callback_query()
+    async def on_callback(query: CallbackQuery) -> None:
+        await replay(query.from_user.id, query)
+
+    dispatcher = Dispatcher(disable_fsm=True)
+    dispatcher.include_router(router)
+    bot = telegram.make_bot(TOKEN, api_base)
+    try:
+        await bot.delete_webhook(drop_pending_updates=False)
+        # twinbot's own serving set-up (bot.serve.run_polling), so that only twinbot itself is left out.
+        freeze_startup_objects()
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False,
+                                     allowed_updates=dispatcher.resolve_used_update_types(),
+                                     tasks_concurrency_limit=CONCURRENT_UPDATES)
+        )
+        await stop.wait()
+        await dispatcher.stop_polling()
+        await polling
+    finally:
+        await bot.session.close()
+
+
 def child_main(args: argparse.Namespace) -> int:
     """A bot process: serve until SIGTERM (or --max-seconds), then print its CPU use as JSON."""
     import logging
@@ -206,6 +268,7 @@ def child_main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format=f"[{args.child} bot] %(levelname)s %(name)s: %(message)s")
     install_loopback_guard()
+    recorded = Path(args.replay).read_text() if args.replay else ""
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -215,6 +278,8 @@ def child_main(args: argparse.Namespace) -> int:
         loop.call_later(args.max_seconds, stop.set)  # never outlive a parent that went away
         if args.child == "twinbot":
             await serve_twinbot(args.api_base, args.database_url, stop)
+        elif args.child == "replay":
+            await serve_replay(args.api_base, recorded, stop)
         else:
             await serve_echo(args.api_base, stop)
 
@@ -234,8 +299,8 @@ def child_main(args: argparse.Namespace) -> int:
 
 class BotProcess:
     def __init__(self, kind: str, api_base: str, database_url: str, max_seconds: float, log: Path,
-                 profile: str | None = None) -> None:
-        self.kind, self.api_base, self.database_url = kind, api_base, database_url
+                 profile: str | None = None, replay: Path | None = None) -> None:
+        self.kind, self.api_base, self.database_url, self.replay = kind, api_base, database_url, replay
         self.max_seconds, self.profile, self.log = max_seconds, profile, log
         self.proc: asyncio.subprocess.Process | None = None
         self.usage: dict[str, float] = {}
@@ -246,6 +311,8 @@ class BotProcess:
                 "--database-url", self.database_url, "--max-seconds", str(self.max_seconds)]
         if self.profile:
             argv += ["--profile", self.profile]
+        if self.replay:
+            argv += ["--replay", str(self.replay)]
         with self.log.open("ab") as log:  # the child keeps its own descriptor
             self.proc = await asyncio.create_subprocess_exec(*argv, cwd=str(ROOT), stdin=asyncio.subprocess.DEVNULL,
                                                              stdout=asyncio.subprocess.PIPE, stderr=log)
@@ -350,6 +417,8 @@ class SimUser:
         self.last_message_id = 0
         self.last_text = ""
         self.last_notice = ""
+        # With a list here, what the bot sent at each step is kept, for the replay bot to send again.
+        self.recording: list[list[list[Any]]] | None = None
         self._need: set[str] = set()
         self._first: float | None = None
         self._done: asyncio.Future[float] | None = None
@@ -372,6 +441,9 @@ class SimUser:
                                        for row in markup["keyboard"] for b in row]
         elif what == "answer":
             self.last_notice = str(params.get("text") or "")
+        if self.recording and what in ("message", "answer"):
+            kept = {k: params[k] for k in ("text", "reply_markup") if params.get(k) is not None}
+            self.recording[-1].append([what, kept])
         if what in self._need:
             self._need.discard(what)
             if self._first is None:
@@ -391,6 +463,8 @@ class SimUser:
     async def step(self, name: str, update: dict[str, Any], need: set[str]) -> Sample:
         loop = asyncio.get_running_loop()
         self._need, self._first, self._done = set(need), None, loop.create_future()
+        if self.recording is not None:
+            self.recording.append([])
         pushed = time.perf_counter()
         self.stub.push_update(update)
         try:
@@ -515,13 +589,16 @@ def percentile(values: list[float], q: float) -> float:
 async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_each: int, database_url: str,
                     args: argparse.Namespace, first_update_id: int, workdir: Path,
                     profile: str | None = None) -> PhaseResult:
-    """officers: (telegram user id, language, invite code). kind: "twinbot" or "echo"."""
+    """officers: (telegram user id, language, invite code). kind: "twinbot", "echo" or "replay" (which sends
+    what twinbot sent in its phase, kept in workdir/replay.json)."""
     result = PhaseResult(kind, len(officers))
     observer = Observer()
     stub = make_stub_class()(observer, first_update_id)
     await stub.start()
     log = workdir / f"{kind}-bot.log"
-    bot = BotProcess(kind, stub.base_url, database_url, max_seconds=args.max_seconds + 120, log=log, profile=profile)
+    recording = workdir / "replay.json"
+    bot = BotProcess(kind, stub.base_url, database_url, max_seconds=args.max_seconds + 120, log=log, profile=profile,
+                     replay=recording if kind == "replay" else None)
     try:
         await bot.start(stub)
         users = [SimUser(uid, lang, f"Cán bộ {n}", stub, args.step_timeout)
@@ -539,7 +616,9 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
             return await user.step("/start", user.message("/start"), {"message"})
 
         async def officer(user: SimUser) -> None:
-            act = user.twinbot_step if kind == "twinbot" else user.echo_step
+            act = user.echo_step if kind == "echo" else user.twinbot_step
+            if kind == "twinbot":
+                user.recording = []
             pace = random.Random(user.id)
             for _ in range(reports_each):
                 for name, action, arg in REPORT_SCRIPT:
@@ -570,6 +649,8 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
                 result.bot_cpu, result.bot_cpu_loop = bot_cpu1[0] - bot_cpu0[0], bot_cpu1[1] - bot_cpu0[1]
                 result.api_calls = sum(observer.calls.values()) - before_calls
                 result.polls = len(stub.calls_of("getUpdates")) - polls_before
+                if kind == "twinbot":
+                    recording.write_text(json.dumps({u.id: u.recording for u in users}))
         except TimeoutError:
             result.errors.append(f"phase did not finish within --max-seconds {args.max_seconds:.0f}")
     finally:
@@ -646,42 +727,46 @@ async def count_reports(url: str, user_ids: list[int]) -> tuple[int, dict[int, i
 # --- report ---------------------------------------------------------------------------------
 
 
-def print_results(args: argparse.Namespace, tw: PhaseResult, echo: PhaseResult, reports: int,
+def print_results(args: argparse.Namespace, tw: PhaseResult, echo: PhaseResult, replay: PhaseResult, reports: int,
                   db_ok: bool) -> None:
     ratio = tw.replies_per_s / echo.replies_per_s if echo.replies_per_s else float("nan")
     p99 = tw.pct(99)
     reports_per_s = reports / tw.wall if tw.wall else 0.0
+    phases = (tw, echo, replay)
 
-    def row(label: str, a: str, b: str) -> None:
-        print(f"  {label:<34}{a:>14}{b:>14}")
+    def row(label: str, *cells: str) -> None:
+        print(f"  {label:<34}" + "".join(f"{c:>14}" for c in cells))
+
+    def each(figure: Callable[[PhaseResult], str]) -> list[str]:
+        return [figure(p) for p in phases]
+
+    def per_s(count: float, wall: float) -> str:
+        return f"{count / wall:.1f}" if wall else "-"
+
+    def busy(cpu: float, wall: float) -> str:
+        return f"{cpu:.1f} ({cpu / wall:.0%})" if wall else "-"
 
     print()
     print(f"officers {tw.users}, reports {reports} ({args.reports_each} each), "
           f"{len(REPORT_SCRIPT)} steps per report, {os.cpu_count()} CPUs, db {args.db_label}")
-    row("", "twinbot", "echo")
-    row("concurrent users", str(tw.users), str(echo.users))
-    row("steps answered", str(tw.steps), str(echo.steps))
-    row("wall time, s", f"{tw.wall:.2f}", f"{echo.wall:.2f}")
-    row("replies/s (steps answered/s)", f"{tw.replies_per_s:.1f}", f"{echo.replies_per_s:.1f}")
-    row("reports/s", f"{reports_per_s:.2f}", "-")
-    row("Bot API calls/s", f"{tw.api_calls / tw.wall if tw.wall else 0:.1f}",
-        f"{echo.api_calls / echo.wall if echo.wall else 0:.1f}")
-    row("updates per getUpdates", f"{tw.steps / tw.polls if tw.polls else 0:.1f}",
-        f"{echo.steps / echo.polls if echo.polls else 0:.1f}")
+    print("  replay = a bare aiogram bot sending, at each step, what twinbot sent there (no database, no logic)")
+    row("", "twinbot", "echo", "replay")
+    row("concurrent users", *each(lambda p: str(p.users)))
+    row("steps answered", *each(lambda p: str(p.steps)))
+    row("wall time, s", *each(lambda p: f"{p.wall:.2f}"))
+    row("replies/s (steps answered/s)", *each(lambda p: f"{p.replies_per_s:.1f}"))
+    row("reports/s", f"{reports_per_s:.2f}", "-", "-")
+    row("Bot API calls/s", *each(lambda p: per_s(p.api_calls, p.wall)))
+    row("updates per getUpdates", *each(lambda p: f"{p.steps / p.polls:.1f}" if p.polls else "-"))
     for q in (50, 90, 99):
-        row(f"step latency p{q}, ms", f"{tw.pct(q):.1f}", f"{echo.pct(q):.1f}")
-    row("step latency max, ms", f"{tw.pct(100):.1f}", f"{echo.pct(100):.1f}")
-    row("first answer p50 / p99, ms", f"{tw.pct(50, 'first'):.0f} / {tw.pct(99, 'first'):.0f}",
-        f"{echo.pct(50, 'first'):.0f} / {echo.pct(99, 'first'):.0f}")
-    def busy(cpu: float, wall: float) -> str:
-        return f"{cpu:.1f} ({cpu / wall:.0%})" if wall else "-"
-
+        row(f"step latency p{q}, ms", *each(lambda p, q=q: f"{p.pct(q):.1f}"))  # type: ignore[misc]
+    row("step latency max, ms", *each(lambda p: f"{p.pct(100):.1f}"))
+    row("first answer p50 / p99, ms", *each(lambda p: f"{p.pct(50, 'first'):.0f} / {p.pct(99, 'first'):.0f}"))
     print("  CPU seconds in the measured part (share of one core):")
-    row("  bot process", busy(tw.bot_cpu, tw.wall), busy(echo.bot_cpu, echo.wall))
-    row("    its event-loop thread", busy(tw.bot_cpu_loop, tw.wall), busy(echo.bot_cpu_loop, echo.wall))
-    row("  bot CPU per step, ms", f"{tw.bot_cpu / tw.steps * 1000:.2f}" if tw.steps else "-",
-        f"{echo.bot_cpu / echo.steps * 1000:.2f}" if echo.steps else "-")
-    row("  driver + Bot API stand-in", busy(tw.driver_cpu, tw.wall), busy(echo.driver_cpu, echo.wall))
+    row("  bot process", *each(lambda p: busy(p.bot_cpu, p.wall)))
+    row("    its event-loop thread", *each(lambda p: busy(p.bot_cpu_loop, p.wall)))
+    row("  bot CPU per step, ms", *each(lambda p: f"{p.bot_cpu / p.steps * 1000:.2f}" if p.steps else "-"))
+    row("  driver + Bot API stand-in", *each(lambda p: busy(p.driver_cpu, p.wall)))
     reg = tw.warmup
     if reg:
         times = [s.full for s in reg]
@@ -697,6 +782,9 @@ def print_results(args: argparse.Namespace, tw: PhaseResult, echo: PhaseResult, 
         print(f"    {name:<30}" + "".join(f"{percentile(v, q) * 1000:8.1f}" for q in (50, 90, 99, 100)))
 
     print()
+    if echo.replies_per_s:
+        print(f"  ratio replies/s replay/echo: {replay.replies_per_s / echo.replies_per_s:.2f}  (the most any bot "
+              f"answering as twinbot does through aiogram could reach)")
     print(f"  ratio replies/s twinbot/echo: {ratio:.2f}  (target >= {TARGET_RATIO:.2f})")
     print(f"  step latency p99: {p99:.1f} ms  (target < {TARGET_P99_MS:.0f} ms)")
     print(("TARGET MET" if ratio >= TARGET_RATIO else "TARGET MISSED")
@@ -743,6 +831,9 @@ async def bench(args: argparse.Namespace) -> int:
                              profile=args.profile)
         print("echo bot: same users, same steps …", flush=True)
         echo = await run_phase("echo", officers, args.reports_each, url, args, first_update_id + 500_000, workdir)
+        print("replay bot: twinbot's answers sent again by aiogram, without twinbot …", flush=True)
+        replay = await run_phase("replay", officers, args.reports_each, url, args, first_update_id + 900_000,
+                                 workdir)
 
         expected = args.officers * args.reports_each
         total, per_user = await count_reports(url, [uid for uid, _l, _c in officers])
@@ -754,7 +845,7 @@ async def bench(args: argparse.Namespace) -> int:
             failed.append(f"expected exactly {expected} new reports ({args.reports_each} per officer), found "
                           f"{total - reports_before}; officers with a wrong count: "
                           f"{dict(list(wrong_users.items())[:10])}")
-        for phase in (tw, echo):
+        for phase in (tw, echo, replay):
             failed += [f"{phase.label}: {error}" for error in phase.errors[:10]]
             if len(phase.errors) > 10:
                 failed.append(f"{phase.label}: … and {len(phase.errors) - 10} more errors")
@@ -762,14 +853,14 @@ async def bench(args: argparse.Namespace) -> int:
             if phase.bot_errors:
                 failed.append(f"{phase.label} bot logged exceptions (log: {phase.bot_log}):")
                 failed += [f"    {line}" for line in phase.bot_errors[:8]]
-        for phase in (tw, echo):
+        for phase in (tw, echo, replay):
             if phase.shutdown_errors:
                 print(f"note: the {phase.label} bot logged {len(phase.shutdown_errors)} kind(s) of exception while "
                       f"stopping (log: {phase.bot_log}): {phase.shutdown_errors[0]}")
         if tw.refused:
             print(f"note: the stand-in answered {tw.refused} twinbot call(s) with an error status")
 
-        print_results(args, tw, echo, expected, not failed)
+        print_results(args, tw, echo, replay, expected, not failed)
         busy_before = load_before.split()[0] not in ("?",) and float(load_before.split()[0]) > 0.5
         print(f"load average before the run: {load_before}"
               + ("  (other work was running on this machine: the figures are noisy)" if busy_before else ""))
@@ -805,7 +896,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(slows the bot: use for where-time-goes, not for the figures)")
     parser.add_argument("--keep-db", action="store_true", help="keep the work directory (SQLite file, bot logs)")
     # Internal: the bot processes.
-    parser.add_argument("--child", choices=("twinbot", "echo"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("twinbot", "echo", "replay"), help=argparse.SUPPRESS)
+    parser.add_argument("--replay", help=argparse.SUPPRESS)
     parser.add_argument("--api-base", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.officers < 1 or args.reports_each < 1:
