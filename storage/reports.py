@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.folding import fold
-from storage.models import Person, Report, ReportPhoto, ReportVersion, TwinningPair
+from storage.models import Person, Report, ReportPhoto, ReportVersion, TwinningPair, Unit
 
 _COLUMN_FIELDS = {
     "kind": "kind",
@@ -99,30 +99,43 @@ async def submit(
     session: AsyncSession, *, token: str, values: dict[str, Any], author: Person, channel: str, now: dt.datetime
 ) -> tuple[Report, bool]:
     """Create the report of a draft; (report, False) when that draft was submitted already."""
-    existing = await session.scalar(select(Report).where(Report.draft_token == token))
+    existing = await session.scalar(select(Report.id).where(Report.draft_token == token))
     if existing is not None:
-        return existing, False
-    report = Report(draft_token=token, author_person_id=author.id, channel=channel, created_at=now,
+        report = await get(session, existing)
+        assert report is not None
+        return report, False
+    report = Report(draft_token=token, author=author, channel=channel, created_at=now,
                     updated_at=now, status="submitted", version=1, details={})
     apply_values(report, values)
+    # Its unit, author and photos are at hand: set them rather than load them back after the insert.
+    unit = await session.get(Unit, report.unit_id)
+    assert unit is not None
+    report.unit = unit
+    report.photos = [
+        ReportPhoto(position=position, channel=channel, file_id=photo["file_id"],
+                    file_unique_id=photo.get("unique_id"), file_size=photo.get("size"),
+                    stored_path=photo.get("path"))
+        for position, photo in enumerate(values.get("photos") or [])
+    ]
     session.add(report)
     await session.flush()
-    for position, photo in enumerate(values.get("photos") or []):
-        session.add(ReportPhoto(report_id=report.id, position=position, channel=channel, file_id=photo["file_id"],
-                                file_unique_id=photo.get("unique_id"), file_size=photo.get("size"),
-                                stored_path=photo.get("path")))
-    await session.flush()
-    await session.refresh(report, ["photos", "unit", "author"])
     session.add(ReportVersion(report_id=report.id, version=1, action="submitted", data=snapshot(report),
                               changed_by_person_id=author.id, changed_at=now))
     await session.flush()
     return report, True
 
 
-async def possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> Report | None:
+class Duplicate(NamedTuple):
+    id: int
+    activity_date: dt.date
+
+
+async def possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> Duplicate | None:
+    """An earlier report that looks the same: same unit, kind, date and partner. Only its number and date
+    are read (a whole Report would load its unit, author and photos with it)."""
     if not values.get("unit") or not values.get("date") or not values.get("kind"):
         return None
-    query = select(Report).where(
+    query = select(Report.id, Report.activity_date).where(
         Report.unit_id == int(values["unit"]),
         Report.kind == values["kind"],
         Report.activity_date == dt.date.fromisoformat(values["date"]),
@@ -132,7 +145,8 @@ async def possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> R
         query = query.where(Report.pair_id == int(values["pair"]))
     elif values.get("partner_name"):
         query = query.where(Report.partner_name == values["partner_name"])
-    return await session.scalar(query.order_by(Report.id).limit(1))
+    row = (await session.execute(query.order_by(Report.id).limit(1))).first()
+    return Duplicate(row.id, row.activity_date) if row is not None else None
 
 
 async def by_author(session: AsyncSession, person_id: int, limit: int = 10) -> list[Report]:
