@@ -8,7 +8,7 @@ import logging
 import re
 from typing import Any, ClassVar
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -252,7 +252,9 @@ def build_router(core: Core) -> Router:
         outcome = await core.handle(incoming)
         await respond(bot, incoming, outcome)
 
-    @router.callback_query(F.data)
+    # No F.data filter: aiogram runs a synchronous filter in a worker thread, a round trip per tap;
+    # callback_incoming turns away a query without usable data anyway.
+    @router.callback_query()
     async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
         incoming = callback_incoming(query, event_update.update_id, core.config.clock())
         if incoming is None:
