@@ -189,17 +189,26 @@ async def serve_echo(api_base: str, stop: asyncio.Event) -> None:
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    bot = telegram.make_bot(TOKEN, api_base)
+    # aiogram's own polling set-up, as bot.serve.run_polling has it but without its concurrency limit.
+    await poll_until(dispatcher, telegram.make_bot(TOKEN, api_base), stop)
+
+
+async def poll_until(dispatcher: Any, bot: Any, stop: asyncio.Event, *, freeze: bool = False,
+                     **polling: Any) -> None:
+    """Long polling as bot.serve.run_polling does it, until ``stop``; ``freeze`` as it does after start-up."""
+    from bot.serve import freeze_startup_objects
+
     try:
         await bot.delete_webhook(drop_pending_updates=False)
-        # aiogram's own polling set-up, as bot.serve.run_polling has it but without its concurrency limit.
-        polling = asyncio.create_task(
+        if freeze:
+            freeze_startup_objects()
+        task = asyncio.create_task(
             dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False,
-                                     allowed_updates=dispatcher.resolve_used_update_types())
+                                     allowed_updates=dispatcher.resolve_used_update_types(), **polling)
         )
         await stop.wait()
         await dispatcher.stop_polling()
-        await polling
+        await task
     finally:
         await bot.session.close()
 
@@ -210,7 +219,7 @@ async def serve_replay(api_base: str, recorded: str, stop: asyncio.Event) -> Non
     from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 
     from bot.channels import telegram
-    from bot.serve import CONCURRENT_UPDATES, freeze_startup_objects
+    from bot.serve import CONCURRENT_UPDATES
 
     answers: dict[int, list[list[list[Any]]]] = {int(k): v for k, v in json.loads(recorded).items()}
     router = Router(name="replay")
@@ -245,20 +254,8 @@ async def serve_replay(api_base: str, recorded: str, stop: asyncio.Event) -> Non
     dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(router)
     bot = telegram.make_bot(TOKEN, api_base)
-    try:
-        await bot.delete_webhook(drop_pending_updates=False)
-        # twinbot's own serving set-up (bot.serve.run_polling), so that only twinbot itself is left out.
-        freeze_startup_objects()
-        polling = asyncio.create_task(
-            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False,
-                                     allowed_updates=dispatcher.resolve_used_update_types(),
-                                     tasks_concurrency_limit=CONCURRENT_UPDATES)
-        )
-        await stop.wait()
-        await dispatcher.stop_polling()
-        await polling
-    finally:
-        await bot.session.close()
+    # twinbot's own serving set-up (bot.serve.run_polling), so that only twinbot itself is left out.
+    await poll_until(dispatcher, bot, stop, freeze=True, tasks_concurrency_limit=CONCURRENT_UPDATES)
 
 
 def child_main(args: argparse.Namespace) -> int:

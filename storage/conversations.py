@@ -38,10 +38,6 @@ class ConversationState:
         # The draft is a nested dict that handlers change in place: compare it by value, as text.
         return self.flow, self.step, self.seq, json.dumps(self.data, sort_keys=True, default=str)
 
-    @property
-    def changed(self) -> bool:
-        return self._fingerprint() != self._as_read
-
 
 _LOCK = (
     select(_conversations.c.id, _conversations.c.flow, _conversations.c.step, _conversations.c.data,
@@ -101,12 +97,13 @@ async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversatio
 
 async def save(session: AsyncSession, state: ConversationState) -> None:
     """Write the conversation back if anything in it changed."""
-    if not state.changed:
+    now = state._fingerprint()
+    if now == state._as_read:
         return
     connection = await session.connection()
     await connection.execute(_SAVE, {"id_": state.id, "flow_": state.flow, "step_": state.step,
                                      "seq_": state.seq, "data_": state.data, "now": utcnow()})
-    state._as_read = state._fingerprint()
+    state._as_read = now
 
 
 async def first_time(session: AsyncSession, channel: str, event_key: str) -> bool:

@@ -40,7 +40,6 @@ class InlineConnection(aiosqlite.Connection):
 def connect(database: str | bytes | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineConnection:
     location = database.decode() if isinstance(database, bytes) else str(database)
     kwargs["check_same_thread"] = False
-    kwargs["timeout"] = BUSY_TIMEOUT_S
 
     def connector() -> sqlite3.Connection:
         return sqlite3.connect(location, **kwargs)
