@@ -26,13 +26,14 @@ class App:
         await self.db.dispose()
 
 
-def core_config(settings: Settings, bot_username: str | None = None) -> CoreConfig:
+def core_config(settings: Settings, bot_username: str | None = None, worker: str = "local") -> CoreConfig:
     return CoreConfig(
         tz=settings.tz,
         default_locale=settings.default_locale,
         bot_username=bot_username or settings.bot_username,
         invite_days=settings.invite_days,
         report_max_age_days=settings.report_max_age_days,
+        worker=worker,
     )
 
 
@@ -56,6 +57,7 @@ async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> 
     return db
 
 
-async def build_app(settings: Settings, *, seed_sample: bool = False, bot_username: str | None = None) -> App:
+async def build_app(settings: Settings, *, seed_sample: bool = False, bot_username: str | None = None,
+                    worker: str = "local") -> App:
     db = await prepare_database(settings, seed_sample=seed_sample)
-    return App(settings=settings, db=db, core=Core(db, core_config(settings, bot_username)))
+    return App(settings=settings, db=db, core=Core(db, core_config(settings, bot_username, worker)))

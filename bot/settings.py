@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     zalo_webhook_path: str = "/zalo/webhook"
     media_dir: Path = Path("media")
+    # Serving: updates handled at once by one process, and the database connections kept for them.
+    concurrency: int = Field(default=16, ge=1, le=256)
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
+    # Names this worker's claims on stored work; stable across restarts (default: host, mode and port).
+    worker_id: str | None = Field(default=None, max_length=100)
+    # Several `twinbot webhook` processes may share one port (the kernel spreads the connections).
+    reuse_port: bool = False
 
     @field_validator("digest_schedule", "reminder_schedule")
     @classmethod

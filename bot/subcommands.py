@@ -51,48 +51,15 @@ async def _bot_username(settings: Settings) -> str | None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.channels.telegram import make_bot
-    from bot.serve import run_polling
+    from bot.serve import serve
 
-    if settings.zalo_token is not None:  # Zalo, and Telegram beside it when its token is set too
-        from bot import zalo_serve
-
-        return await zalo_serve.run(settings)
-    token = settings.require_telegram_token()
-    bot = make_bot(token, settings.telegram_api_base)
-    try:
-        me = await bot.get_me()
-        app = await build_app(settings, bot_username=me.username)
-        try:
-            await run_polling(app, bot)
-        finally:
-            await app.close()
-    finally:
-        await bot.session.close()
-    return 0
+    return await serve(settings, "polling")
 
 
 async def webhook(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.channels.telegram import make_bot
-    from bot.serve import run_webhook
+    from bot.serve import serve
 
-    if settings.zalo_token is not None:
-        from bot import zalo_serve
-
-        return await zalo_serve.webhook(settings)
-    token = settings.require_telegram_token()
-    settings.require_webhook()
-    bot = make_bot(token, settings.telegram_api_base)
-    try:
-        me = await bot.get_me()
-        app = await build_app(settings, bot_username=me.username)
-        try:
-            await run_webhook(app, bot)
-        finally:
-            await app.close()
-    finally:
-        await bot.session.close()
-    return 0
+    return await serve(settings, "webhook")
 
 
 async def db(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.events import Followup, Incoming, Option, OutFile, Reply
+from handlers.events import Incoming, Option, OutFile, Reply
 from handlers.i18n import Translator
 from storage.conversations import ConversationState
 from storage.models import Identity, Person
@@ -23,6 +23,20 @@ class CoreConfig:
     invite_days: int = 7
     report_max_age_days: int = 90
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+    # Who claims what this process stores (inbox, outbox): a restarted worker resumes its own at once.
+    worker: str = "local"
+    # How long stored work stays claimed by a live worker before another may take it over.
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Later:
+    """An answer sent after a quiet moment, replaced by a later event's answer of the same ``key`` (the count
+    of an album's photos, once all of them arrived)."""
+
+    key: str
+    reply: Reply
+    delay: dt.timedelta
 
 
 @dataclass
@@ -39,7 +53,8 @@ class Context:
     commands_changed: bool = False
     # (channel, chat id, role, locale) of other people whose command menu must be set again.
     menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
-    followups: list[Followup] = field(default_factory=list)
+    jobs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    later: list[Later] = field(default_factory=list)
 
     @property
     def person(self) -> Person | None:
@@ -81,9 +96,15 @@ class Context:
                   ask_location=ask_location, files=files, photos=photos)
         )
 
-    def defer(self, work: Followup) -> None:
-        """Slow work (an export) run after the replies so far were sent, outside this event's transaction."""
-        self.followups.append(work)
+    def defer(self, job: str, **args: Any) -> None:
+        """Slow work (a spreadsheet, a chart, a long read) done after this event's transaction and the
+        replies so far, off the event loop; its replies follow. ``job`` names a ``handlers.jobs`` function,
+        ``args`` are JSON: the request is stored with the event, so a crash does not lose it."""
+        self.jobs.append((job, args))
+
+    def say_later(self, key: str, text: str, *, seconds: float) -> None:
+        """Say ``text`` once nothing else with the same ``key`` was said for ``seconds``."""
+        self.later.append(Later(key, Reply(text=text), dt.timedelta(seconds=seconds)))
 
     def set_state(self, **values: Any) -> None:
         self.conversation.data = {**self.conversation.data, **values}

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import commands as registry
 from handlers.context import Context, CoreConfig
-from handlers.events import Incoming, Outcome, Reply
+from handlers.events import Incoming, Outcome, Reply, job_item, menu_item, reply_item
 from handlers.i18n import Translator, normalise_locale
 from handlers.parsing import small_int
-from storage import conversations, people
+from storage import conversations, inbox, outbox, people
 from storage.db import Database
 from storage.folding import fold
+from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +31,6 @@ class Core:
     def __init__(self, db: Database, config: CoreConfig) -> None:
         self.db = db
         self.config = config
-
-    async def follow_up(self, outcome: Outcome) -> list[Reply]:
-        """Run an outcome's deferred work (after its replies were sent); failures become a polite reply."""
-        replies: list[Reply] = []
-        for work in outcome.followups:
-            try:
-                replies += await work(self.db)
-            except Exception:
-                log.exception("deferred work failed")
-                t = Translator(outcome.locale or self.config.default_locale, self.config.tz)
-                replies.append(Reply(text=t("Sorry, that did not work. Please try again later.")))
-        return replies
 
     async def handle(self, incoming: Incoming) -> Outcome:
         """Handle one event; a failure rolls everything back and still answers the user."""
@@ -56,18 +48,46 @@ class Core:
             except Exception:
                 log.exception("event %s/%s failed", incoming.channel, incoming.event_key)
                 break
+        return await self._give_up(incoming)
+
+    async def _give_up(self, incoming: Incoming) -> Outcome:
+        """Apologise, and take the stored update out of the inbox so that it is not tried for ever. If even
+        that cannot be written (the database is gone), the apology goes out unstored and the update stays,
+        to be handled when the database is back."""
         t = Translator(normalise_locale(incoming.language_code, self.config.default_locale), self.config.tz)
-        sorry = t("Sorry, that did not work. Please try again later.")
-        return Outcome(replies=[Reply(text=sorry)], notice=sorry)
+        sorry = Reply(text=t("Sorry, that did not work. Please try again later."))
+        outcome = Outcome(replies=[sorry], notice=sorry.text, locale=t.locale)
+        try:
+            async with self.db.unit_of_work() as uow:
+                if incoming.inbox_id is not None:
+                    await inbox.done(uow.session, incoming.inbox_id)
+                outcome.outgoing = [await self._owe(uow.session, incoming.channel, incoming.chat_id,
+                                                    [reply_item(sorry, t.locale)])]
+                await uow.commit()
+        except Exception:
+            log.exception("could not record the failure of event %s/%s", incoming.channel, incoming.event_key)
+        return outcome
+
+    async def _owe(self, session: AsyncSession, channel: str, chat_id: str, items: list[dict[str, Any]], *,
+                   delay: dt.timedelta | None = None, coalesce: str | None = None) -> Outgoing:
+        now = self.config.clock()
+        return await outbox.add(session, channel, chat_id, items, owner=self.config.worker, now=now,
+                                lease=self.config.lease, due_at=now + delay if delay else None, coalesce=coalesce)
 
     async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
             session = uow.session
             conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
+            if incoming.inbox_id is not None:
+                older = await inbox.older_waiting(session, incoming.channel, incoming.user_id, incoming.inbox_id)
+                if older is not None:
+                    return Outcome(waiting_for=older)
+                await inbox.done(session, incoming.inbox_id)
             if incoming.event_key and not await conversations.first_time(
                 session, incoming.channel, incoming.event_key
             ):
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
+                await uow.commit()
                 return Outcome(duplicate=True)
             identity = await people.identity(session, incoming.channel, incoming.user_id)
             if identity is not None and identity.blocked_at is not None:
@@ -88,10 +108,28 @@ class Core:
             )
             await route(ctx)
             await conversations.save(session, conversation)
+            outgoing = await self._store_answers(session, ctx)
             await uow.commit()
-        return Outcome(replies=ctx.replies, notice=ctx.notice, commands_changed=ctx.commands_changed,
-                       role=ctx.role, locale=ctx.t.locale, menu_updates=ctx.menu_updates,
-                       followups=ctx.followups)
+        return Outcome(replies=ctx.replies, notice=ctx.notice, role=ctx.role, locale=ctx.t.locale,
+                       outgoing=outgoing)
+
+    async def _store_answers(self, session: AsyncSession, ctx: Context) -> list[Outgoing]:
+        """Everything the event owes, in the outbox, in the event's own transaction."""
+        incoming, locale = ctx.incoming, ctx.t.locale
+        items = [reply_item(reply, locale) for reply in ctx.replies]
+        items += [job_item(name, args, locale) for name, args in ctx.jobs]
+        if ctx.commands_changed and incoming.private_chat:
+            items.append(menu_item(ctx.role, locale))
+        owed = []
+        if items:
+            owed.append(await self._owe(session, incoming.channel, incoming.chat_id, items))
+        for channel, chat_id, role, their_locale in ctx.menu_updates:
+            owed.append(await self._owe(session, channel, chat_id, [menu_item(role, their_locale)]))
+        for later in ctx.later:
+            coalesce = f"{incoming.channel}:{incoming.chat_id}:{later.key}"
+            owed.append(await self._owe(session, incoming.channel, incoming.chat_id,
+                                        [reply_item(later.reply, locale)], delay=later.delay, coalesce=coalesce))
+        return owed
 
 
 ATTEMPTS = 3

@@ -3,8 +3,11 @@ language), ``/digest`` and ``/bindgroup``, and the reminder's two buttons."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +16,7 @@ from handlers.context import Context
 from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
 from handlers.i18n import N_, Safe, Translator, esc
+from handlers.jobs import JobContext, job
 from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from storage import deliveries, digests
@@ -226,20 +230,26 @@ def file_stem(data: DigestData, locale: str) -> str:
     return f"digest-cluster{data.cluster_number}-{data.week}-{locale}"
 
 
-async def workbook(session: AsyncSession, data: DigestData, t: Translator) -> bytes:
+def _files(data: DigestData, t: Translator, rows: list[digests.ReportRow]) -> tuple[OutFile, OutFile]:
     from handlers.spreadsheet import write_reports_workbook  # openpyxl takes a while to import
 
+    stem = file_stem(data, t.locale)
+    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
+    return (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
+            OutFile(f"{stem}.xlsx", book, XLSX_MIME_TYPE, workbook_caption(t, data)))
+
+
+async def digest_files(session: AsyncSession, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
+    """The chart and the spreadsheet: the week's rows read on ``session``, both drawn on a worker thread so
+    that the event loop keeps serving while they are made."""
     rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
                                                       scope=Scope.cluster(data.cluster_id))]
-    return write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
+    return await asyncio.to_thread(_files, data, t, rows)
 
 
 async def digest_replies(session: AsyncSession, data: DigestData, t: Translator) -> list[Reply]:
     """The digest as it is sent: the text, then the chart and the spreadsheet."""
-    stem = file_stem(data, t.locale)
-    files = (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
-             OutFile(f"{stem}.xlsx", await workbook(session, data, t), XLSX_MIME_TYPE, workbook_caption(t, data)))
-    return [Reply(text=build_text(data, t)), Reply(text="", files=files)]
+    return [Reply(text=build_text(data, t)), Reply(text="", files=await digest_files(session, data, t))]
 
 
 # --- the reminder --------------------------------------------------------------------------------
@@ -346,22 +356,36 @@ async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
         if cluster is None:
             ctx.say(Safe(t("There is no cluster number {number}.", number=number) + "\n" + _usage(ctx)))
             return
-    data = await digests.collect(ctx.session, cluster, week)
-    replies = await digest_replies(ctx.session, data, t)
-    text = replies[0].text
-    if week.end >= ctx.today:
-        text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
-    sent = await delivery_summary(ctx, digests.digest_key(cluster.id, week))
-    if sent:
-        text = Safe(text + "\n\n" + sent)
-    ctx.say(text)
-    ctx.say(t("📎 Chart and spreadsheet of week {week}.", week=str(week)), files=replies[1].files)
+    # Reading a week of a cluster and drawing its chart is slow: done after this event, off the loop.
+    ctx.defer("digest", cluster=cluster.id, week=str(week))
 
 
-async def delivery_summary(ctx: Context, key: str) -> Safe | None:
+@job("digest")
+async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator[Reply]:
+    """/digest: the text as soon as the figures are read, then the chart and the spreadsheet."""
+    t = job_ctx.t
+    week = IsoWeek.parse(args["week"])
+    today = job_ctx.config.clock().astimezone(job_ctx.config.tz).date()
+    async with job_ctx.db.reader() as session:
+        cluster = await digests.cluster_by_id(session, int(args["cluster"]))
+        if cluster is None:
+            yield Reply(text=t("There is no such cluster."))
+            return
+        data = await digests.collect(session, cluster, week)
+        text = build_text(data, t)
+        if week.end >= today:
+            text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
+        sent = await delivery_summary(t, session, digests.digest_key(cluster.id, week))
+        if sent:
+            text = Safe(text + "\n\n" + sent)
+        yield Reply(text=text)
+        files = await digest_files(session, data, t)
+    yield Reply(text=t("📎 Chart and spreadsheet of week {week}.", week=str(week)), files=files)
+
+
+async def delivery_summary(t: Translator, session: AsyncSession, key: str) -> Safe | None:
     """How the scheduled digest went out, and to whom it could not: for coordinators and admins."""
-    t = ctx.t
-    rows = await deliveries.statuses(ctx.session, key)
+    rows = await deliveries.statuses(session, key)
     if not rows:
         return None
     sent = sum(row.status == "sent" for row in rows)

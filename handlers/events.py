@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    from storage.outbox import Outgoing
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class Incoming:
     username: str | None = None
     language_code: str | None = None
     private_chat: bool = True
+    inbox_id: int | None = None  # the stored update this came from, deleted by the transaction handling it
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -79,17 +79,51 @@ class Reply:
     photos: tuple[str, ...] = ()
 
 
-Followup = Callable[["Database"], Awaitable[list[Reply]]]
+# --- what an event owes a chat, as stored in the outbox ------------------------------------------
+# Items are JSON: {"reply": {...}}, {"job": name, "args": {...}, "locale": ...} (slow work whose replies are
+# sent when it is done) or {"menu": {"role": ..., "locale": ...}} (the chat's command menu to set again).
+
+
+def reply_item(reply: Reply, locale: str) -> dict[str, Any]:
+    if reply.files:
+        raise ValueError("files are made by deferred work, after the event's transaction, not stored with it")
+    item: dict[str, Any] = {"text": reply.text}
+    if reply.options:
+        item.update(options=[[o.label, o.value] for o in reply.options], seq=reply.seq, columns=reply.columns,
+                    free=reply.free_input)
+    if reply.ask_location:
+        item["location"] = reply.ask_location
+    if reply.photos:
+        item["photos"] = list(reply.photos)
+    return {"reply": item, "locale": locale}
+
+
+def reply_of(item: dict[str, Any]) -> Reply:
+    from handlers.i18n import Safe
+
+    body = item["reply"]
+    options = tuple(Option(label, value) for label, value in body.get("options", ()))
+    return Reply(text=Safe(body["text"]), options=options, seq=body.get("seq"), columns=body.get("columns", 1),
+                 free_input=body.get("free", False), ask_location=body.get("location", ""),
+                 photos=tuple(body.get("photos", ())))
+
+
+def job_item(name: str, args: dict[str, Any], locale: str) -> dict[str, Any]:
+    return {"job": name, "args": args, "locale": locale}
+
+
+def menu_item(role: str | None, locale: str) -> dict[str, Any]:
+    return {"menu": {"role": role, "locale": locale}}
 
 
 @dataclass
 class Outcome:
-    replies: list[Reply] = field(default_factory=list)
-    notice: str | None = None
+    replies: list[Reply] = field(default_factory=list)  # to the chat the event came from
+    notice: str | None = None  # a passing word (a tapped button's pop-up), not kept
     duplicate: bool = False
-    # The sender's role or language changed: their command menu should be set again.
-    commands_changed: bool = False
     role: str | None = None
     locale: str | None = None
-    menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
-    followups: list[Followup] = field(default_factory=list)
+    # What the event owes, stored with it: the channels send these and then mark them sent.
+    outgoing: list[Outgoing] = field(default_factory=list)
+    # Another update of the same conversation, stored earlier, must be handled first (its id).
+    waiting_for: int | None = None

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
 from sqlalchemy import func, select
 
 from handlers.commands import command
@@ -10,12 +15,15 @@ from handlers.events import OutFile, Reply
 from handlers.figures import COORDINATING, asked_period
 from handlers.filters import Period
 from handlers.i18n import N_, Safe, Translator
+from handlers.jobs import JobContext, job
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook
 from storage import stats
-from storage.db import Database
-from storage.digests import report_rows, report_rows_query
+from storage.digests import ReportRow, report_rows, report_rows_query
 from storage.registry import PROVINCE_NAMES
+from storage.scope import Scope
+
+BATCH = 500
 
 
 def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, label: str) -> list[tuple[str, object]]:
@@ -60,19 +68,28 @@ async def export_cmd(ctx: Context, args: str) -> None:
     ctx.say(t.plural("⏳ Preparing the spreadsheet of {n} report ({start}–{end})…",
                      "⏳ Preparing the spreadsheet of {n} reports ({start}–{end})…", count,
                      start=t.date(period.start), end=t.date(period.end)))
+    ctx.defer("export", start=period.start.isoformat(), end=period.end.isoformat(), label=label,
+              scope=scope.as_dict())
 
-    async def build(db: Database) -> list[Reply]:
-        # Its own read-only session after the progress message went out: a big export never holds
-        # the user's conversation lock, nor all rows in memory.
-        async with db.reader() as session:
-            book = ReportsWorkbook(t.locale, tz=ctx.config.tz)
-            async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
-                book.add(row)
-            breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
-        content = book.finish(summary_rows(t, breakdown, period, label))
-        filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
-        caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=label)
-        return [Reply(text=Safe(t("✅ Spreadsheet ready.")),
-                      files=(OutFile(filename, content, MIME_TYPE, caption=caption),))]
 
-    ctx.defer(build)
+@job("export")
+async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator[Reply]:
+    """The spreadsheet itself: rows streamed from a read-only session (no conversation waits for it), the
+    workbook filled on a worker thread, batch by batch, so that the event loop keeps serving."""
+    t = job_ctx.t
+    period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), "")
+    scope = Scope.from_dict(args["scope"])
+    book = ReportsWorkbook(t.locale, tz=job_ctx.config.tz)
+    async with job_ctx.db.reader() as session:
+        batch: list[ReportRow] = []
+        async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
+            batch.append(row)
+            if len(batch) >= BATCH:
+                await asyncio.to_thread(book.add_all, batch)
+                batch = []
+        await asyncio.to_thread(book.add_all, batch)
+        breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
+    content = await asyncio.to_thread(book.finish, summary_rows(t, breakdown, period, args["label"]))
+    filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+    caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=args["label"])
+    yield Reply(text=Safe(t("✅ Spreadsheet ready.")), files=(OutFile(filename, content, MIME_TYPE, caption=caption),))

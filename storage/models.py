@@ -353,6 +353,8 @@ class Delivery(Base):
     sent_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The worker holding the claim: a restarted worker takes its own claims back at once.
+    owner: Mapped[str | None] = mapped_column(String(100))
 
 
 class JobRun(Base):
@@ -367,6 +369,54 @@ class JobRun(Base):
     planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+# --- what came in and what goes out: stored before it is acknowledged or sent --------------------
+
+
+class InboxEntry(Base):
+    """An update from a messenger, stored before the messenger is told it arrived (HTTP 200, or the next
+    ``getUpdates`` offset), so a crash or a restart never loses it. Deleted in the transaction that
+    handles it; ``owner`` and ``claimed_until`` say which worker has it in hand."""
+
+    __tablename__ = "inbox"
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted entry's id to the next one, and ids are the order.
+    __table_args__ = (UniqueConstraint("channel", "event_key"), Index("ix_inbox_user", "channel", "user_key", "id"),
+                      {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(64))
+    user_key: Mapped[str] = mapped_column(String(64))  # the conversation it belongs to: handled in order
+    payload: Mapped[dict[str, Any]]
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    owner: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxEntry(Base):
+    """What one event owes one chat (replies, deferred work, a menu to set), written in the event's own
+    transaction and deleted once sent: a crash after the commit sends it on restart instead of never.
+
+    ``coalesce`` names an answer that later events replace rather than add to (the count of an album's
+    photos), sent when ``due_at`` comes."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "due_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    parts_done: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    coalesce: Mapped[str | None] = mapped_column(String(120), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped when a later event replaces the items
+    owner: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 __all__ = [
     "Base",
     "Cluster",
@@ -374,8 +424,10 @@ __all__ = [
     "Delivery",
     "GroupBinding",
     "Identity",
+    "InboxEntry",
     "Invite",
     "JobRun",
+    "OutboxEntry",
     "Person",
     "ProcessedEvent",
     "Province",

@@ -33,6 +33,15 @@ class Scope:
             return cls(unit_id=person.unit_id)
         return cls(unit_id=-1)  # a role without its unit or cluster sees nothing
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"unit_id": self.unit_id, "cluster_id": self.cluster_id, "everything": self.everything,
+                "province_code": self.province_code}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scope:
+        return cls(unit_id=data.get("unit_id"), cluster_id=data.get("cluster_id"),
+                   everything=bool(data.get("everything")), province_code=data.get("province_code"))
+
     @classmethod
     def cluster(cls, cluster_id: int) -> Scope:
         return cls(cluster_id=cluster_id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 
 from bot.channels import telegram
+from bot.runtime import Runtime
 from handlers.core import Core
 from tests.botapi_stub import ApiCall, BotApiStub
 
@@ -19,26 +20,35 @@ class TelegramHarness:
         self.core = core
         self.stub = BotApiStub()
         self.bot: Bot
-        self.dispatcher: Dispatcher
+        self.runtime: Runtime
 
     async def __aenter__(self) -> TelegramHarness:
         await self.stub.start()
         self.bot = telegram.make_bot(TOKEN, self.stub.base_url)
-        self.dispatcher = telegram.build_dispatcher(self.core)
+        self.runtime = self.make_runtime(self.core)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.runtime.settle()
         await self.bot.session.close()
         await self.stub.close()
+
+    def make_runtime(self, core: Core) -> Runtime:
+        return Runtime(core, [telegram.TelegramChannel(self.bot, core.config.clock)])
 
     def use_core(self, core: Core) -> None:
         """A restart: a new core (new process, same database) behind the same bot."""
         self.core = core
-        self.dispatcher = telegram.build_dispatcher(core)
+        self.runtime = self.make_runtime(core)
 
     async def feed(self, update: dict[str, Any]) -> list[ApiCall]:
+        """Hand an update over as the webhook or polling does (stored, then handled), and wait until every
+        answer it owes was sent."""
         before = len(self.stub.calls)
-        await self.dispatcher.feed_raw_update(self.bot, update)
+        item = telegram.received(update)
+        assert item is not None, update
+        await self.runtime.receive(telegram.CHANNEL, [item])
+        await self.runtime.settle()
         return self.stub.calls[before:]
 
     def user(self, user_id: int, *, language_code: str = "en", first_name: str = "Vàng A Chứ") -> TelegramUser:

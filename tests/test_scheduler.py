@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.pool import NullPool
 
 from bot.channels import telegram
+from bot.channels.console import ConsoleChannel
 from bot.delivery import DeliveryWorker, Part, RateLimiter, TelegramSender, parts_of
 from bot.scheduler import Cron, CronError, Scheduler
 from handlers.core import Core
@@ -314,9 +315,8 @@ async def test_a_blocked_recipient_is_recorded_skipped_and_shown_to_admins(db: D
 
     admin = await add_person(db, "admin", "900", channel="console")
     assert admin
-    answer = await core.handle(Incoming(channel="console", user_id="900", chat_id="900", sent_at=clock(),
-                                        text="/digest 4 last"))
-    shown = "\n".join(r.text for r in answer.replies)
+    replies, _ = await ConsoleChannel(core, user_id="900", clock=clock).answer("/digest 4 last")
+    shown = "\n".join(r.text for r in replies)
     assert "<b>Delivery</b>: sent to 2 of 3." in shown and "⛔ Coordinator 401 has blocked the bot" in shown
 
     # Next week the blocked coordinator is not even tried.

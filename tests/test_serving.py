@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
+from aiogram import Bot
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.channels import telegram
-from bot.serve import SECRET_HEADER, build_webhook_app, run_polling
+from bot.runtime import Runtime
+from bot.serve import SECRET_HEADER, Serving, serve
+from bot.serve import webhook_app as build_webhook_app
 from bot.settings import Settings
 from handlers.core import Core
 from handlers.events import Incoming, Outcome
@@ -20,16 +23,19 @@ from tests.telegram_harness import TOKEN
 SECRET = "s3cret-token_of-the-webhook-0123"
 
 
-def app_for(core: Core, db: Database) -> App:
+def webhook_app(runtime: Runtime, bot: Bot) -> web.Application:
+    """The webhook server's application, as `twinbot webhook` builds it, around ``runtime``."""
     settings = Settings(_env_file=None, webhook_secret=SECRET, webhook_url="https://bot.example.org")  # type: ignore[call-arg]
-    return App(settings=settings, db=db, core=core)
+    app = App(settings=settings, db=runtime.core.db, core=runtime.core)
+    return build_webhook_app(Serving(app=app, runtime=runtime, bot=bot))
 
 
-async def test_long_polling_answers_through_get_updates(core: Core, db: Database) -> None:
+async def test_long_polling_answers_through_get_updates(db: Database, db_url: str) -> None:
     async with BotApiStub() as stub:
-        bot = telegram.make_bot(TOKEN, stub.base_url)
+        settings = Settings(_env_file=None, telegram_token=TOKEN, telegram_api_base=stub.base_url,  # type: ignore[call-arg]
+                            database_url=db_url)
         stop = asyncio.Event()
-        polling = asyncio.create_task(run_polling(app_for(core, db), bot, stop=stop))
+        polling = asyncio.create_task(serve(settings, "polling", stop=stop))
         try:
             stub.push_update(stub.make_message(4242, "/start", language_code="en"))
             [sent] = await stub.wait_for_calls("sendMessage", 1, timeout=10)
@@ -38,16 +44,15 @@ async def test_long_polling_answers_through_get_updates(core: Core, db: Database
             assert stub.calls_of("deleteWebhook")
         finally:
             stop.set()
-            await asyncio.wait_for(polling, 10)
-            await bot.session.close()
+            assert await asyncio.wait_for(polling, 10) == 0
         assert stub.violations == []
 
 
 async def test_webhook_refuses_missing_or_wrong_secret_and_serves_the_right_one(core: Core, db: Database) -> None:
     async with BotApiStub() as stub:
         bot = telegram.make_bot(TOKEN, stub.base_url)
-        web_app, handler = build_webhook_app(app_for(core, db), bot, SECRET)
-        async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        handler = Runtime(core, [telegram.TelegramChannel(bot, core.config.clock)])
+        async with TestClient(TestServer(webhook_app(handler, bot), host="127.0.0.1")) as client:
             update = stub.make_message(4343, "/start", language_code="en")
             path = "/telegram/webhook"
             assert (await client.post(path, json=update)).status == 401
@@ -60,7 +65,7 @@ async def test_webhook_refuses_missing_or_wrong_secret_and_serves_the_right_one(
             assert ok.status == 200
             again = await client.post(path, json=update, headers={SECRET_HEADER: SECRET})  # Telegram's retry
             assert again.status == 200
-            await handler.drain()
+            await handler.settle()
             assert len(stub.calls_of("sendMessage")) == 1
             assert (await client.get("/healthz")).status == 200
         await bot.session.close()
@@ -95,15 +100,13 @@ class GatedCore(Core):
                 await self.arrived.wait()
 
 
-async def test_polling_holds_a_bounded_number_of_updates_at_once(
-    core: Core, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("bot.serve.CONCURRENT_UPDATES", 3)
+async def test_polling_holds_a_bounded_number_of_updates_at_once(core: Core, db: Database) -> None:
     gated = GatedCore(core)
     async with BotApiStub() as stub:
         bot = telegram.make_bot(TOKEN, stub.base_url)
         stop = asyncio.Event()
-        polling = asyncio.create_task(run_polling(app_for(gated, db), bot, stop=stop))
+        runtime = Runtime(gated, [telegram.TelegramChannel(bot, core.config.clock)], concurrency=3)
+        polling = asyncio.create_task(telegram.poll(runtime, bot, stop, timeout=1))
         try:
             for user in range(8):
                 stub.push_update(stub.make_message(5000 + user, "/start", language_code="en"))
@@ -116,19 +119,17 @@ async def test_polling_holds_a_bounded_number_of_updates_at_once(
         finally:
             stop.set()
             await asyncio.wait_for(polling, 10)
+            await runtime.stop()
             await bot.session.close()
         assert stub.violations == []
 
 
-async def test_the_webhook_holds_a_bounded_number_of_updates_at_once(
-    core: Core, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("bot.serve.CONCURRENT_UPDATES", 3)
+async def test_the_webhook_holds_a_bounded_number_of_updates_at_once(core: Core, db: Database) -> None:
     gated = GatedCore(core)
     async with BotApiStub() as stub:
         bot = telegram.make_bot(TOKEN, stub.base_url)
-        web_app, handler = build_webhook_app(app_for(gated, db), bot, SECRET)
-        async with TestClient(TestServer(web_app, host="127.0.0.1")) as client:
+        handler = Runtime(gated, [telegram.TelegramChannel(bot, core.config.clock)], concurrency=3)
+        async with TestClient(TestServer(webhook_app(handler, bot), host="127.0.0.1")) as client:
             for user in range(8):
                 answer = await client.post("/telegram/webhook", headers={SECRET_HEADER: SECRET},
                                            json=stub.make_message(6000 + user, "/start", language_code="en"))
@@ -137,7 +138,7 @@ async def test_the_webhook_holds_a_bounded_number_of_updates_at_once(
             await asyncio.sleep(0.2)
             assert gated.most == 3
             gated.gate.set()
-            await handler.drain()
+            await handler.settle()
             assert len(stub.calls_of("sendMessage")) == 8
         await bot.session.close()
         assert stub.violations == []

@@ -4,12 +4,12 @@ button taps, redelivery, double taps, albums, restarts and concurrent updates.""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels import telegram
 from handlers.context import CoreConfig
 from handlers.core import Core
 from storage.db import Database
@@ -205,9 +205,9 @@ async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
     await taps(user, "Report an activity", "Exchange", "Today", "Hà Khẩu", "On our side")
     # A second process with its own engine and connection pool, behind the same bot.
     other_db = Database(db_url)
-    other = TelegramHarness(Core(other_db, config))
+    other = TelegramHarness(Core(other_db, dataclasses.replace(config, worker="other")))
     other.stub, other.bot = tg.stub, tg.bot
-    other.dispatcher = telegram.build_dispatcher(other.core)
+    other.runtime = other.make_runtime(other.core)
     try:
         first, second = user.message("7"), user.message("9")
         await asyncio.gather(tg.feed(first), other.feed(second), tg.feed(first), other.feed(second))

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.zalo_serve import SECRET_HEADER, ZaloWebhookHandler, add_routes
+from bot.zalo_serve import SECRET_HEADER, ZaloWebhookRoute, add_routes
 from handlers.core import Core
 from storage.db import Database
 from storage.models import Conversation, Identity, ProcessedEvent, Report, ReportPhoto
@@ -123,7 +123,7 @@ PATH = "/zalo/webhook"
 
 
 class Webhook:
-    def __init__(self, zalo: ZaloHarness, client: TestClient, handler: ZaloWebhookHandler) -> None:
+    def __init__(self, zalo: ZaloHarness, client: TestClient, handler: ZaloWebhookRoute) -> None:
         self.zalo, self.client, self.handler = zalo, client, handler
 
     async def post(self, body: object, *, secret: str | None = SECRET, raw: bytes | None = None) -> int:
@@ -137,18 +137,18 @@ class Webhook:
     async def say(self, body: object) -> str:
         before = len(self.zalo.stub.calls)
         assert await self.post(body) == 200
-        await self.handler.drain()
+        await self.handler.runtime.settle()
         return said(self.zalo.stub.calls[before:])
 
 
 @pytest.fixture
 async def webhook(zalo: ZaloHarness) -> AsyncIterator[Webhook]:
-    handler = ZaloWebhookHandler(zalo.channel, SECRET)
+    handler = ZaloWebhookRoute(zalo.runtime, SECRET)
     app = web.Application(client_max_size=1 << 20)
     add_routes(app, handler, PATH)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
         yield Webhook(zalo, client, handler)
-        await handler.drain()
+        await handler.runtime.settle()
 
 
 async def test_webhook_refuses_wrong_or_missing_secret_and_malformed_bodies(
@@ -162,7 +162,7 @@ async def test_webhook_refuses_wrong_or_missing_secret_and_malformed_bodies(
     for malformed in ([1, 2], {"ok": True}, {"ok": False, "error_code": 400},
                       {"event_name": "message.text.received", "message": {"text": "no ids"}}):
         assert await webhook.post(malformed) == 400
-    await webhook.handler.drain()
+    await webhook.handler.runtime.settle()
     assert zalo.stub.calls == []
     for model in (ProcessedEvent, Conversation, Identity):
         assert await count(db, model) == 0

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot import zalo_serve
+from bot.serve import serve
 from bot.settings import Settings
 from storage.db import Database
 from tests.botapi_stub import BotApiStub
@@ -28,7 +29,7 @@ def settings(db_url: str, tmp_path: Path, zalo: ZaloApiStub, **extra: object) ->
 async def test_run_polls_zalo_alone(db: Database, db_url: str, tmp_path: Path) -> None:
     async with ZaloApiStub() as zalo:
         stop = asyncio.Event()
-        running = asyncio.create_task(zalo_serve.run(settings(db_url, tmp_path, zalo), stop=stop))
+        running = asyncio.create_task(serve(settings(db_url, tmp_path, zalo), "polling", stop=stop))
         try:
             zalo.push(zalo.text("6ede9afa66b88fe6d6a9", "/start"))
             [sent] = await zalo.wait_for("sendMessage", 1, timeout=10)
@@ -43,7 +44,7 @@ async def test_run_serves_zalo_and_telegram_together(db: Database, db_url: str, 
     async with ZaloApiStub() as zalo, BotApiStub() as telegram:
         stop = asyncio.Event()
         config = settings(db_url, tmp_path, zalo, telegram_token=TELEGRAM_TOKEN, telegram_api_base=telegram.base_url)
-        running = asyncio.create_task(zalo_serve.run(config, stop=stop))
+        running = asyncio.create_task(serve(config, "polling", stop=stop))
         try:
             zalo.push(zalo.text("6ede9afa66b88fe6d6a9", "/start"))
             telegram.push_update(telegram.make_message(4242, "/start", language_code="en"))
@@ -68,7 +69,7 @@ async def test_webhook_serves_zalo_alone(db: Database, db_url: str, tmp_path: Pa
         config = settings(db_url, tmp_path, zalo, webhook_url="https://bot.example.org",
                           zalo_webhook_secret=SECRET, port=port)
         stop = asyncio.Event()
-        running = asyncio.create_task(zalo_serve.webhook(config, stop=stop))
+        running = asyncio.create_task(serve(config, "webhook", stop=stop))
         try:
             await zalo.wait_for("setWebhook", 1, timeout=10)
             assert (zalo.webhook_url, zalo.webhook_secret) == ("https://bot.example.org/zalo/webhook", SECRET)
@@ -107,7 +108,7 @@ async def test_webhook_serves_both_and_registers_zalo_once_listening(
                           webhook_secret="telegram-secret-0123456789", zalo_webhook_secret=SECRET,
                           telegram_token=TELEGRAM_TOKEN, telegram_api_base=telegram.base_url)
         stop = asyncio.Event()
-        running = asyncio.create_task(zalo_serve.webhook(config, stop=stop))
+        running = asyncio.create_task(serve(config, "webhook", stop=stop))
         try:
             await zalo.wait_for("setWebhook", 1, timeout=10)
             await telegram.wait_for_calls("setWebhook", 1, timeout=10)

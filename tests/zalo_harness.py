@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.channels.zalo import ZaloClient, parse_update
-from bot.channels.zalo_adapter import ZaloChannel
+from bot.channels.zalo_adapter import CHANNEL, ZaloChannel, received
 from bot.media import MediaStore
+from bot.runtime import Runtime
 from handlers.core import Core
 from tests.zalo_stub import BOT_ID, TOKEN, ApiCall, ZaloApiStub
 
@@ -33,9 +34,11 @@ class ZaloHarness:
         self.media = MediaStore(self.media_dir, retry_delays=(0.0,), allow_private_hosts=True)
         self.channel = ZaloChannel(self.core, self.client, self.media, bot_id=BOT_ID, quota_delays=(1.0, 5.0),
                                    sleep=self._sleep)
+        self.runtime = Runtime(self.core, [self.channel])
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await self.runtime.settle()
         await self.client.close()
         await self.media.close()
         await self.stub.close()
@@ -47,10 +50,15 @@ class ZaloHarness:
     def use_core(self, core: Core) -> None:
         self.core = core
         self.channel.core = core
+        self.runtime = Runtime(core, [self.channel])
 
     async def feed(self, update: dict[str, Any]) -> list[ApiCall]:
+        """Hand an update over as the webhook does (stored, then handled) and wait for every answer."""
         before = len(self.stub.calls)
-        await self.channel.process(parse_update(update))
+        item = received(parse_update(update))
+        if item is not None:
+            await self.runtime.receive(CHANNEL, [item])
+            await self.runtime.settle()
         return self.stub.calls[before:]
 
     def user(self, user_id: str, display_name: str = "Vàng A Chứ") -> ZaloUserDriver:
@@ -110,16 +118,17 @@ class Polling:
     async def __aenter__(self) -> Polling:
         from bot.zalo_serve import poll
 
-        process = self.h.channel.process
+        runtime = self.h.runtime
+        handle = runtime._handle
 
-        async def instrumented(update: Any) -> None:
+        async def instrumented(entry: Any) -> None:
             try:
-                await process(update)
+                await handle(entry)
             finally:
-                self.handled.put_nowait(update.message.message_id if update.message else "")
+                self.handled.put_nowait(str(entry.id))
 
-        self.h.channel.process = instrumented  # type: ignore[method-assign]
-        self.task = asyncio.create_task(poll(self.h.channel, self.stop, poll_timeout=self.timeout,
+        runtime._handle = instrumented  # type: ignore[method-assign]
+        self.task = asyncio.create_task(poll(runtime, self.h.client, self.stop, poll_timeout=self.timeout,
                                              first_backoff=self.backoff, longest_backoff=self.backoff * 4,
                                              quota_backoff=self.backoff * 2))
         return self
@@ -128,11 +137,13 @@ class Polling:
         self.stop.set()
         assert self.task is not None
         await asyncio.wait_for(self.task, 10)
-        self.h.channel.process = type(self.h.channel).process.__get__(self.h.channel)  # type: ignore[method-assign]
+        await self.h.runtime.settle()
+        del self.h.runtime._handle  # type: ignore[method-assign]
 
     async def say(self, update: dict[str, Any], *, handled: int = 1) -> str:
         before = len(self.h.stub.calls)
         self.h.stub.push(update)
         for _ in range(handled):
             await asyncio.wait_for(self.handled.get(), 10)
+        await self.h.runtime.settle()
         return said(self.h.stub.calls[before:])

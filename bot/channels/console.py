@@ -10,8 +10,10 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.channels.markup import render_plain
+from handlers import jobs
 from handlers.core import Core
-from handlers.events import Attachment, Incoming, OutFile
+from handlers.events import Attachment, Incoming, OutFile, Reply, reply_of
+from storage import outbox
 
 CHANNEL = "console"
 
@@ -47,14 +49,32 @@ class ConsoleChannel:
 
     async def send(self, text: str | None = None, attachment: Attachment | None = None) -> str:
         """What the user sees after typing ``text``: every reply, as the terminal shows it."""
-        outcome = await self.core.handle(self.incoming(text, attachment))
-        replies = outcome.replies + (await self.core.follow_up(outcome) if outcome.followups else [])
+        replies, notice = await self.answer(text, attachment)
         shown = [render_plain(r) + "".join(f"\n[{f.filename}, {len(f.content):,} bytes]" for f in r.files)
                  for r in replies]
-        if outcome.notice and not shown:
-            shown.append(outcome.notice)
+        if notice and not shown:
+            shown.append(notice)
         self.files = [f for r in replies for f in r.files]
         return "\n\n".join(shown)
+
+    async def answer(self, text: str | None = None, attachment: Attachment | None = None
+                     ) -> tuple[list[Reply], str | None]:
+        """The replies to ``text``, deferred work (an export) done there and then, and the passing notice."""
+        outcome = await self.core.handle(self.incoming(text, attachment))
+        replies: list[Reply] = []
+        for owed in outcome.outgoing:
+            if owed.channel != CHANNEL or owed.chat_id != self.user_id:
+                continue  # another person's menu, say: the console has none
+            for item in owed.items:
+                if "reply" in item:
+                    replies.append(reply_of(item))
+                elif "job" in item:
+                    replies += [reply async for reply in jobs.run(item, self.core.db, self.core.config)]
+        if outcome.outgoing:
+            async with self.core.db.unit_of_work() as uow:
+                await outbox.done(uow.session, [(owed.id, owed.version) for owed in outcome.outgoing])
+                await uow.commit()
+        return replies, outcome.notice
 
     async def repl(self, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, greeting: str = "") -> None:
         loop = asyncio.get_running_loop()

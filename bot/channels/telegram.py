@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import hmac
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
@@ -29,12 +32,15 @@ from aiogram.types import (
     Update,
 )
 from aiogram.utils.media_group import MediaGroupBuilder
+from aiohttp import web
 
 from bot.channels.markup import split_lines, to_plain
+from bot.channels.webhooks import read_json, store_then_answer
+from bot.runtime import Refused, Runtime, Unreachable
 from handlers.commands import menu_for
-from handlers.core import Core
 from handlers.events import Attachment, Incoming, Outcome, Reply
 from handlers.i18n import LOCALES, Translator
+from storage.inbox import Entry, Received
 
 log = logging.getLogger(__name__)
 
@@ -224,52 +230,135 @@ async def stop_spinning(query: CallbackQuery, notice: str | None) -> None:
         log.info("callback answer refused: %s", exc.message)
 
 
-def build_router(core: Core) -> Router:
-    router = Router(name="twinbot")
+# --- the channel: stored updates in, replies out ---------------------------------------------------
 
-    async def respond(bot: Bot, incoming: Incoming, outcome: Outcome) -> None:
+
+def received(update: dict[str, Any]) -> Received | None:
+    """What to store of a raw update: its id is the dedupe key, its sender the conversation it belongs to."""
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    body = next((v for k, v in update.items() if k != "update_id" and isinstance(v, dict)), {})
+    sender = body.get("from") or body.get("from_user") or {}
+    chat = body.get("chat") or (body.get("message") or {}).get("chat") or {}
+    user = sender.get("id", chat.get("id", 0))
+    return Received(str(update_id), str(user), update)
+
+
+class TelegramChannel:
+    name = CHANNEL
+
+    def __init__(self, bot: Bot, clock: Callable[[], dt.datetime]) -> None:
+        self.bot = bot
+        self.clock = clock
+        self._patient = _Patient(bot)
+
+    async def incoming(self, entry: Entry) -> tuple[Incoming | None, Any]:
         try:
-            await deliver(bot, incoming.chat_id, outcome.replies)
-            if outcome.followups:
-                await bot.send_chat_action(incoming.chat_id, "upload_document")
-                await deliver(bot, incoming.chat_id, await core.follow_up(outcome))
-            if outcome.commands_changed and incoming.private_chat:
-                await set_chat_commands(bot, incoming.chat_id, outcome.role, outcome.locale or "vi")
-            for channel, chat_id, role, locale in outcome.menu_updates:
-                if channel == CHANNEL:
-                    await set_chat_commands(bot, chat_id, role, locale)
-        except TelegramForbiddenError:
-            log.info("chat %s blocked the bot", incoming.chat_id)
-        except TelegramAPIError as exc:
-            # The event is already committed; the user's next message shows the step again.
-            log.warning("reply to chat %s refused: %s", incoming.chat_id, exc.message)
+            update = Update.model_validate(entry.payload, context={"bot": self.bot})
+        except ValueError:
+            log.warning("stored telegram update %s is not an update; dropped", entry.id)
+            return None, None
+        if update.message is not None:
+            return message_incoming(update.message, update.update_id), None
+        if update.callback_query is not None:
+            query = update.callback_query
+            return callback_incoming(query, update.update_id, self.clock()), query
+        return None, None
 
-    @router.message()
-    async def on_message(message: Message, bot: Bot, event_update: Update) -> None:
-        incoming = message_incoming(message, event_update.update_id)
-        if incoming is None:
-            return
-        outcome = await core.handle(incoming)
-        await respond(bot, incoming, outcome)
+    async def acknowledge(self, token: Any, outcome: Outcome | None) -> None:
+        if isinstance(token, CallbackQuery):
+            await stop_spinning(token, outcome.notice if outcome else None)
 
-    # No F.data filter: aiogram runs a synchronous filter in a worker thread, a round trip per tap;
-    # callback_incoming turns away a query without usable data anyway.
-    @router.callback_query()
-    async def on_callback(query: CallbackQuery, bot: Bot, event_update: Update) -> None:
-        incoming = callback_incoming(query, event_update.update_id, core.config.clock())
-        if incoming is None:
-            await query.answer()
-            return
-        outcome = await core.handle(incoming)
-        # Both at once: one round trip to Telegram instead of two before the user sees the answer.
-        await asyncio.gather(stop_spinning(query, outcome.notice), respond(bot, incoming, outcome))
+    async def send(self, chat_id: str, reply: Reply, locale: str) -> None:
+        try:
+            await _deliver(self._patient, chat_id, [reply])  # type: ignore[arg-type]
+        except TelegramForbiddenError as exc:
+            raise Unreachable(exc.message) from None
+        except TelegramBadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise Unreachable(exc.message) from None
+            raise Refused(exc.message) from None
 
-    return router
+    async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None:
+        try:
+            await set_chat_commands(self.bot, chat_id, role, locale)
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            raise Refused(exc.message) from None
+
+    async def working(self, chat_id: str) -> None:
+        await self.bot.send_chat_action(chat_id, "upload_document")
 
 
-def build_dispatcher(core: Core) -> Dispatcher:
-    # A conversation's state lives in the database (storage/conversations.py); aiogram's in-memory FSM
-    # would be lost on a restart, so it is switched off rather than left for someone to use by mistake.
-    dispatcher = Dispatcher(disable_fsm=True)
-    dispatcher.include_router(build_router(core))
-    return dispatcher
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 25
+
+
+async def poll(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, timeout: int = POLL_TIMEOUT,  # noqa: ASYNC109
+               backoff: float = 1.0) -> None:
+    """Long polling that never confirms an update before it is stored: ``getUpdates`` is asked for the next
+    offset only once the batch before it is in the inbox. Stops taking updates when ``stop`` is set."""
+    # A webhook left over from `twinbot webhook` would make getUpdates fail.
+    await bot.delete_webhook(drop_pending_updates=False)
+    offset: int | None = None
+    delay = 0.0
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            room = asyncio.ensure_future(runtime.room())
+            await asyncio.wait({room, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not room.done():
+                room.cancel()
+                break
+            request = asyncio.ensure_future(bot.get_updates(offset=offset, timeout=timeout,
+                                                            allowed_updates=ALLOWED_UPDATES))
+            await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not request.done():
+                request.cancel()
+                await asyncio.gather(request, return_exceptions=True)
+                break
+            try:
+                updates = request.result()
+                batch = [r for r in (received(u.model_dump(mode="json", exclude_none=True, by_alias=True))
+                                     for u in updates) if r is not None]
+                await runtime.receive(CHANNEL, batch)
+            except Exception as exc:
+                delay = min(30.0, max(backoff, delay * 2))
+                log.warning("telegram polling failed (%s); polling again in %.1f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(stopping), timeout=delay)
+                continue
+            delay = 0.0
+            if updates:
+                # Only now: the next getUpdates confirms this batch to Telegram.
+                offset = updates[-1].update_id + 1
+    finally:
+        stopping.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class WebhookRoute:
+    """``POST`` of Telegram's webhook: the secret checked in constant time, the update stored, then 200."""
+
+    def __init__(self, runtime: Runtime, secret: str) -> None:
+        self.runtime = runtime
+        self.secret = secret.encode()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self.secret):
+            return web.Response(status=401, text="unauthorized")
+        body = await read_json(request)
+        item = received(body) if isinstance(body, dict) else None
+        if item is None:
+            return web.Response(status=400, text="malformed update")
+        try:
+            Update.model_validate(body)
+        except ValueError:
+            return web.Response(status=400, text="malformed update")
+        return await store_then_answer(self.runtime, CHANNEL, [item], web.Response(text="ok"))
+
+

@@ -26,18 +26,22 @@ from bot.channels.zalo import (
     TEXT_LIMIT,
     UNSUPPORTED,
     VOICE,
+    MalformedUpdate,
     ZaloApiError,
     ZaloClient,
     ZaloError,
     ZaloUpdate,
+    parse_update,
 )
 from bot.delivery import Blocked, Part, PermanentFailure, RateLimiter, RetryAfter, TemporaryFailure
 from bot.media import MediaError, MediaStore
+from bot.runtime import Refused, Unreachable
 from handlers.core import Core
 from handlers.events import Attachment, Incoming, Outcome, OutFile, Reply
 from handlers.i18n import Translator
 from storage import conversations
 from storage.db import Database
+from storage.inbox import Entry, Received
 from storage.models import Conversation, Identity, ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -129,8 +133,20 @@ def render(reply: Reply, t: Translator) -> list[str]:
     return texts
 
 
+def received(update: ZaloUpdate) -> Received | None:
+    """What to store of an update: its message id dedupes it, its sender is the conversation; an event with
+    no message is acknowledged and not stored."""
+    message = update.message
+    if message is None:
+        log.info("zalo event %r without a message acknowledged", update.event_name)
+        return None
+    return Received(event_key(message.message_id), message.sender.id, update.raw)
+
+
 class ZaloChannel:
-    """Takes Zalo updates (from polling or the webhook) through the core and answers them."""
+    """Takes stored Zalo updates (from polling or the webhook) through the core and shows its answers."""
+
+    name = CHANNEL
 
     def __init__(self, core: Core, client: ZaloClient, media: MediaStore, *, bot_id: str | None = None,
                  quota_delays: Sequence[float] = QUOTA_DELAYS, sleep: Sleep = asyncio.sleep) -> None:
@@ -145,46 +161,56 @@ class ZaloChannel:
     def db(self) -> Database:
         return self.core.db
 
-    async def process(self, update: ZaloUpdate) -> None:
+    async def incoming(self, entry: Entry) -> tuple[Incoming | None, Any]:
+        try:
+            update = parse_update(entry.payload)
+        except MalformedUpdate as exc:
+            log.warning("stored zalo update %s is not an update (%s); dropped", entry.id, exc)
+            return None, None
         incoming = incoming_from(update, now=self.core.config.clock(), bot_id=self.bot_id)
         if incoming is None:
-            return
+            return None, None
         attachment = incoming.attachment
         if attachment is not None and attachment.kind == "photo" and attachment.url:
             if incoming.event_key and await self._seen(incoming.event_key):
-                return  # a redelivery: the picture was taken the first time
+                return None, None  # a redelivery: the picture was taken the first time
             try:
                 stored = await self.media.fetch(attachment.url, channel=CHANNEL, name=incoming.event_key or "photo")
             except MediaError as exc:
                 log.warning("zalo photo %s not stored: %s", incoming.event_key, exc)
                 await self._photo_failed(incoming, exc)
-                return
+                return None, None
             # The stored path is the photo's id: the URL will not work tomorrow.
             incoming = replace(incoming, attachment=replace(
                 attachment, file_id=stored.path, file_unique_id=stored.path, file_size=stored.size,
                 mime_type=stored.mime_type, path=stored.path))
-        outcome = await self.core.handle(incoming)
-        if outcome.duplicate:
-            return
-        await self.respond(incoming.chat_id, outcome)
+        return incoming, incoming.chat_id
 
-    async def respond(self, chat_id: str, outcome: Outcome) -> None:
-        t = Translator(outcome.locale or self.core.config.default_locale, self.core.config.tz)
-        texts = [text for reply in outcome.replies for text in render(reply, t)]
-        if not texts and outcome.notice:
-            texts = [to_plain(outcome.notice)]
+    async def acknowledge(self, token: Any, outcome: Outcome | None) -> None:
+        # Zalo has no pop-ups: a notice that came without any reply is said as a message of its own.
+        if outcome is None or outcome.replies or not outcome.notice or outcome.duplicate:
+            return
         try:
-            await self.send_texts(chat_id, texts)
-            if outcome.followups:
-                try:
-                    await self.client.send_chat_action(chat_id, "typing")
-                except ZaloError as exc:
-                    log.info("typing indicator refused: %s", exc)
-                later = await self.core.follow_up(outcome)
-                await self.send_texts(chat_id, [text for reply in later for text in render(reply, t)])
+            await self.send_text(str(token), to_plain(outcome.notice))
         except ZaloError as exc:
-            # The rest of an answer without its beginning would confuse; the user can ask again.
-            log.warning("answer to zalo chat %s not delivered: %s", chat_id, exc)
+            log.info("notice to zalo chat %s not delivered: %s", token, exc)
+
+    async def send(self, chat_id: str, reply: Reply, locale: str) -> None:
+        t = Translator(locale, self.core.config.tz)
+        try:
+            await self.send_texts(chat_id, render(reply, t))
+        except ZaloApiError as exc:
+            if exc.code == 404:
+                raise Unreachable(str(exc)) from None
+            if not exc.temporary and exc.code not in (401, 403, 408):
+                raise Refused(str(exc)) from None
+            raise
+
+    async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None:
+        return None  # Zalo bots have no command menu
+
+    async def working(self, chat_id: str) -> None:
+        await self.client.send_chat_action(chat_id, "typing")
 
     async def send_texts(self, chat_id: str, texts: list[str]) -> None:
         for text in texts:
@@ -202,19 +228,19 @@ class ZaloChannel:
                 await self.sleep(delay)
 
     async def _seen(self, key: str) -> bool:
-        async with self.db.unit_of_work() as uow:
-            found = await uow.session.scalar(select(ProcessedEvent.id).where(
+        async with self.db.reader() as session:
+            found = await session.scalar(select(ProcessedEvent.id).where(
                 ProcessedEvent.channel == CHANNEL, ProcessedEvent.event_key == key))
         return found is not None
 
     async def _locale(self, user_id: str) -> str:
         """The language the core would answer this user in (their person's, or the one they chose)."""
-        async with self.db.unit_of_work() as uow:
-            identity = await uow.session.scalar(select(Identity).where(
+        async with self.db.reader() as session:
+            identity = await session.scalar(select(Identity).where(
                 Identity.channel == CHANNEL, Identity.external_id == user_id))
             if identity is not None and identity.person.locale:
                 return identity.person.locale
-            data = await uow.session.scalar(select(Conversation.data).where(
+            data = await session.scalar(select(Conversation.data).where(
                 Conversation.channel == CHANNEL, Conversation.user_external_id == user_id))
         return str((data or {}).get("locale") or self.core.config.default_locale)
 

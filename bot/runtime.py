@@ -1,0 +1,431 @@
+"""Serving, whatever the messenger: what arrives is stored before it is acknowledged, handled in order per
+conversation, and what an event owes is sent after its transaction committed.
+
+    messenger ──> receive(): inbox (one short transaction) ──> acknowledge to the messenger
+              ──> handle(): the core's transaction takes the entry out of the inbox and writes the outbox
+              ──> send(): each outbox entry through its channel, then deleted (in batches)
+
+A crash anywhere leaves the inbox or the outbox holding what is unfinished: the same worker resumes its
+own entries when it starts again, and any worker takes over entries whose lease ran out. A stop (SIGTERM)
+takes nothing new, finishes what is in hand within ``grace`` seconds, and hands the rest back.
+
+Channels plug in through the small ``Channel`` protocol: how a stored payload becomes an ``Incoming``, how
+a reply is shown, how a tap is acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+from handlers import jobs
+from handlers.core import Core
+from handlers.events import Incoming, Outcome, Reply, reply_of
+from storage import inbox, outbox
+from storage.inbox import Entry, Received
+from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+
+# Updates handled at once by one process. More would only queue for the database (SQLite writes one at a
+# time; PostgreSQL has its pool), and while the limit is reached polling waits, so the next getUpdates
+# fetches a batch instead of one update per round trip.
+CONCURRENCY = 16
+# Deferred work (exports, digests' files) done at once by one process: each holds a read and a thread.
+JOB_SLOTS = 2
+SWEEP_INTERVAL = 2.0
+GRACE = 10.0
+
+
+class Unreachable(Exception):
+    """The chat cannot be written to (the user blocked the bot, the group is gone): the answer is dropped."""
+
+
+class Refused(Exception):
+    """The messenger refused this answer for good (a bad request): sending it again would not help."""
+
+
+class Channel(Protocol):
+    name: str
+
+    async def incoming(self, entry: Entry) -> tuple[Incoming | None, Any]:
+        """The core's view of a stored update (None: nothing to answer), and what ``acknowledge`` needs."""
+
+    async def acknowledge(self, token: Any, outcome: Outcome | None) -> None:
+        """After the event was handled: stop a tapped button's spinner, show a passing notice."""
+
+    async def send(self, chat_id: str, reply: Reply, locale: str) -> None:
+        """Show one reply. Raise ``Unreachable`` or ``Refused`` when trying again cannot help; anything else
+        is tried again later."""
+
+    async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None: ...
+
+    async def working(self, chat_id: str) -> None:
+        """A sign that slow work is under way (a chat action), where the messenger has one."""
+
+
+class Acks:
+    """Outbox entries sent, deleted in one transaction a moment later rather than one transaction each: a
+    crash in that moment sends them again (at least once), which is the promise."""
+
+    def __init__(self, core: Core, *, delay: float = 0.02, most: int = 64) -> None:
+        self.core = core
+        self.delay = delay
+        self.most = most
+        self._pending: list[tuple[int, int]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    def add(self, entry: Outgoing) -> None:
+        self._pending.append((entry.id, entry.version))
+        if len(self._pending) >= self.most or self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.ensure_future(self._flush_soon(0 if len(self._pending) >= self.most
+                                                                     else self.delay))
+
+    async def _flush_soon(self, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        await self.flush()
+
+    async def flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self.core.db.unit_of_work() as uow:
+                    await outbox.done(uow.session, batch)
+                    await uow.commit()
+            except Exception:
+                # Not deleted: sent again later, which is the lesser harm.
+                log.exception("could not record %d answers as sent", len(batch))
+
+    async def close(self) -> None:
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self.flush()
+
+
+class Runtime:
+    def __init__(self, core: Core, channels: Iterable[Channel], *, concurrency: int = CONCURRENCY,
+                 job_slots: int = JOB_SLOTS, sweep_interval: float = SWEEP_INTERVAL) -> None:
+        self.core = core
+        self.channels = {channel.name: channel for channel in channels}
+        self.concurrency = concurrency
+        self.sweep_interval = sweep_interval
+        self.accepting = True
+        self.acks = Acks(core)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._job_slots = asyncio.Semaphore(job_slots)
+        self._in_hand: dict[int, asyncio.Task[None]] = {}  # inbox entry id -> its task
+        self._last: dict[tuple[str, str], asyncio.Task[None]] = {}  # the latest task of each conversation
+        self._sending: set[asyncio.Task[None]] = set()  # deferred work and answers due later
+        self._jobs_in_hand: dict[int, Outgoing] = {}
+        self._roomy = asyncio.Event()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def config(self) -> Any:
+        return self.core.config
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.channels)
+
+    def _now(self) -> dt.datetime:
+        return self.config.clock()  # type: ignore[no-any-return]
+
+    # --- receiving ---------------------------------------------------------------------------------
+
+    async def receive(self, channel: str, received: list[Received]) -> list[Entry]:
+        """Store updates (one transaction) and start handling them. Returns once they are stored, so the
+        caller may acknowledge them to the messenger; raises if they could not be stored (then it must
+        not acknowledge them: the messenger will send them again)."""
+        if not self.accepting:
+            raise RuntimeError("stopping: not taking new updates")
+        if not received:
+            return []
+        async with self.core.db.unit_of_work() as uow:
+            entries = await inbox.store(uow.session, channel, received, owner=self.config.worker,
+                                        now=self._now(), lease=self.config.lease)
+            await uow.commit()
+        for entry in entries:
+            self.submit(entry)
+        return entries
+
+    def submit(self, entry: Entry) -> None:
+        """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""
+        if entry.id in self._in_hand:
+            return
+        key = (entry.channel, entry.user_key)
+        previous = self._last.get(key)
+        task = asyncio.create_task(self._run(previous, entry), name=f"twinbot-update-{entry.id}")
+        self._last[key] = task
+        self._in_hand[entry.id] = task
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._in_hand.pop(entry.id, None)
+            if self._last.get(key) is done:
+                del self._last[key]
+            self._roomy.set()
+
+        task.add_done_callback(finished)
+
+    async def room(self) -> None:
+        """Wait until fewer than ``concurrency`` updates are in hand (polling fetches the next batch then)."""
+        while len(self._in_hand) >= self.concurrency:
+            self._roomy.clear()
+            await self._roomy.wait()
+
+    async def _run(self, previous: asyncio.Task[None] | None, entry: Entry) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
+            async with self._slots:
+                await self._handle(entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("update %s/%s failed", entry.channel, entry.id)
+
+    async def _handle(self, entry: Entry) -> None:
+        channel = self.channels.get(entry.channel)
+        if channel is None:
+            return
+        if entry.attempts > inbox.MAX_ATTEMPTS:
+            log.error("update %s/%s given up after %d attempts", entry.channel, entry.id, entry.attempts)
+            await self._forget(entry)
+            return
+        incoming, token = await channel.incoming(entry)
+        if incoming is None:
+            await self._forget(entry)
+            await channel.acknowledge(token, None)
+            return
+        incoming = _with_inbox_id(incoming, entry.id)
+        waited = 0.0
+        while True:
+            outcome = await self.core.handle(incoming)
+            if outcome.waiting_for is None:
+                break
+            # An older update of this conversation is still stored: it goes first. Take it over if the
+            # worker that had it is gone, otherwise give that worker a moment.
+            older = await self._claim_inbox(entry_id=outcome.waiting_for)
+            if older:
+                await self._handle(older[0])
+                continue
+            waited += 0.05
+            if waited > self.config.lease.total_seconds() * 2:
+                log.warning("update %s/%s waited %.0f s for %s; handled anyway", entry.channel, entry.id,
+                            waited, outcome.waiting_for)
+                incoming = _with_inbox_id(incoming, None)
+                await self._forget(entry)
+                continue
+            await asyncio.sleep(0.05)
+        await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
+
+    async def _forget(self, entry: Entry) -> None:
+        async with self.core.db.unit_of_work() as uow:
+            await inbox.done(uow.session, entry.id)
+            await uow.commit()
+
+    # --- sending -----------------------------------------------------------------------------------
+
+    async def send_all(self, owed: list[Outgoing]) -> None:
+        for entry in owed:
+            delay = (entry.due_at - self._now()).total_seconds()
+            if delay > 0:
+                self._spawn(self._send_when_due(entry.id, delay))
+            else:
+                await self.send(entry)
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_when_due(self, entry_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for entry in await self._claim_outbox(entry_id=entry_id):
+            await self.send(entry)
+
+    async def send(self, entry: Outgoing) -> None:
+        """Send an entry's items in order and mark it sent; deferred work goes on in the background."""
+        channel = self.channels.get(entry.channel)
+        if channel is None:
+            log.warning("no channel %r to send outbox entry %s through", entry.channel, entry.id)
+            return
+        done = entry.parts_done
+        try:
+            while done < len(entry.items):
+                item = entry.items[done]
+                if "job" in item:
+                    if done > entry.parts_done:
+                        await self._progress(entry, done)
+                    self._jobs_in_hand[entry.id] = entry
+                    self._spawn(self._finish_with_job(channel, entry, done))
+                    return
+                await self._send_item(channel, entry.chat_id, item)
+                done += 1
+        except (Unreachable, Refused) as exc:
+            log.info("answer %s to %s:%s dropped: %s", entry.id, entry.channel, entry.chat_id, exc)
+        except Exception as exc:
+            await self._later(entry, done, exc)
+            return
+        self.acks.add(entry)
+
+    async def _send_item(self, channel: Channel, chat_id: str, item: dict[str, Any]) -> None:
+        if "reply" in item:
+            await channel.send(chat_id, reply_of(item), item.get("locale") or self.config.default_locale)
+        elif "menu" in item:
+            await channel.set_menu(chat_id, item["menu"].get("role"), item["menu"]["locale"])
+
+    async def _finish_with_job(self, channel: Channel, entry: Outgoing, done: int) -> None:
+        try:
+            async with self._job_slots:
+                heartbeat = asyncio.ensure_future(self._keep_claim(entry, done))
+                try:
+                    while done < len(entry.items):
+                        item = entry.items[done]
+                        if "job" in item:
+                            with contextlib.suppress(Exception):
+                                await channel.working(entry.chat_id)
+                            locale = item.get("locale") or self.config.default_locale
+                            async for reply in jobs.run(item, self.core.db, self.config):
+                                await channel.send(entry.chat_id, reply, locale)
+                        else:
+                            await self._send_item(channel, entry.chat_id, item)
+                        done += 1
+                finally:
+                    heartbeat.cancel()
+        except (Unreachable, Refused) as exc:
+            log.info("answer %s to %s:%s dropped: %s", entry.id, entry.channel, entry.chat_id, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._later(entry, done, exc)
+            return
+        finally:
+            self._jobs_in_hand.pop(entry.id, None)
+        self.acks.add(entry)
+
+    async def _keep_claim(self, entry: Outgoing, done: int) -> None:
+        """Slow work keeps its entry claimed, so no other worker takes it over while it is under way."""
+        every = self.config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            async with self.core.db.unit_of_work() as uow:
+                await outbox.progress(uow.session, entry, done, owner=self.config.worker,
+                                      until=self._now() + self.config.lease)
+                await uow.commit()
+
+    async def _progress(self, entry: Outgoing, done: int) -> None:
+        async with self.core.db.unit_of_work() as uow:
+            await outbox.progress(uow.session, entry, done, owner=self.config.worker,
+                                  until=self._now() + self.config.lease)
+            await uow.commit()
+
+    async def _later(self, entry: Outgoing, done: int, error: Exception) -> None:
+        """Sending failed in a way that may pass (the network, the messenger's server): keep the entry, with
+        what was sent already, for the sweeper to try again once the lease runs out."""
+        log.warning("answer %s to %s:%s not sent yet (%s); will try again", entry.id, entry.channel,
+                    entry.chat_id, error)
+        if entry.attempts >= outbox.MAX_ATTEMPTS:
+            log.error("answer %s to %s:%s given up after %d attempts", entry.id, entry.channel, entry.chat_id,
+                      entry.attempts)
+            self.acks.add(entry)
+            return
+        with contextlib.suppress(Exception):
+            await self._progress(entry, done)
+
+    # --- taking over and resuming ------------------------------------------------------------------
+
+    async def _claim_inbox(self, *, resume: bool = False, entry_id: int | None = None) -> list[Entry]:
+        async with self.core.db.unit_of_work() as uow:
+            entries = await inbox.claim(uow.session, owner=self.config.worker, now=self._now(),
+                                        lease=self.config.lease, channels=self.names, resume=resume,
+                                        entry_id=entry_id)
+            await uow.commit()
+        return entries
+
+    async def _claim_outbox(self, *, resume: bool = False, entry_id: int | None = None) -> list[Outgoing]:
+        async with self.core.db.unit_of_work() as uow:
+            entries = await outbox.claim(uow.session, owner=self.config.worker, now=self._now(),
+                                         lease=self.config.lease, channels=self.names, resume=resume,
+                                         entry_id=entry_id)
+            await uow.commit()
+        return entries
+
+    async def sweep(self, *, resume: bool = False) -> int:
+        """Take over what nobody holds (or, with ``resume``, what this worker held before it restarted):
+        stored updates are handled, answers sent. Returns how many were taken."""
+        taken = 0
+        for entry in await self._claim_inbox(resume=resume):
+            if entry.id not in self._in_hand:
+                self.submit(entry)
+                taken += 1
+        for owed in await self._claim_outbox(resume=resume):
+            if owed.id not in self._jobs_in_hand:
+                self._spawn(self.send(owed))
+                taken += 1
+        if taken:
+            log.info("took over %d stored update(s) and answer(s)%s", taken, " of this worker" if resume else "")
+        return taken
+
+    async def start(self) -> None:
+        """Resume what this worker left unfinished, then keep sweeping for what others left."""
+        await self.sweep(resume=True)
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="twinbot-sweeper")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweeping the inbox and outbox failed; trying again")
+
+    # --- stopping ----------------------------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Wait until nothing is in hand (tests, and a stop)."""
+        while self._in_hand or self._sending:
+            await asyncio.gather(*self._in_hand.values(), *self._sending, return_exceptions=True)
+        await self.acks.close()
+
+    async def stop(self, grace: float = GRACE) -> None:
+        """Take nothing new; finish what is in hand within ``grace`` seconds; hand the rest back, so that this
+        worker or another takes it at once."""
+        self.accepting = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.settle(), timeout=grace)
+        except TimeoutError:
+            unfinished = list(self._in_hand)
+            unsent = list(self._jobs_in_hand)
+            for task in [*self._in_hand.values(), *self._sending]:
+                task.cancel()
+            await asyncio.gather(*self._in_hand.values(), *self._sending, return_exceptions=True)
+            log.warning("stopping: %d update(s) and %d answer(s) not finished; handed back", len(unfinished),
+                        len(unsent))
+            try:
+                async with self.core.db.unit_of_work() as uow:
+                    await inbox.release(uow.session, unfinished)
+                    await outbox.release(uow.session, unsent)
+                    await uow.commit()
+            except Exception:
+                log.exception("could not hand back unfinished work; it is taken over when its lease runs out")
+        await self.acks.close()
+
+
+def _with_inbox_id(incoming: Incoming, entry_id: int | None) -> Incoming:
+    from dataclasses import replace
+
+    return replace(incoming, inbox_id=entry_id)
+
+
+Sleep = Callable[[float], Awaitable[Any]]

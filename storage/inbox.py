@@ -1,0 +1,126 @@
+"""Updates stored before they are acknowledged, and handed out again after a crash or a restart.
+
+A worker stores what a messenger sent (one short transaction), and only then answers the webhook or asks
+``getUpdates`` for the next offset. The entry is claimed by that worker at once (``owner``,
+``claimed_until``) and deleted by the transaction that handles it, so what is in the table is exactly what
+was received and not yet handled. A worker that stops hands its entries back; a worker that died leaves
+them claimed until the lease runs out, or until it starts again and resumes its own.
+
+Entries of one conversation (``channel``, ``user_key``) are handled in the order they were stored: the
+handler checks, under the conversation's lock, that no older entry of it is still waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxEntry
+
+_inbox = cast(Table, InboxEntry.__table__)
+# An entry that failed this many times (a worker died on it each time) is given up, not tried for ever.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a channel hands over for storing."""
+
+    event_key: str
+    user_key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    channel: str
+    user_key: str
+    payload: dict[str, Any]
+    attempts: int = 1
+
+
+def _insert(session: AsyncSession) -> Any:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return (insert(_inbox).values(
+        channel=bindparam("channel"), event_key=bindparam("key"), user_key=bindparam("user"),
+        payload=bindparam("payload", type_=_inbox.c.payload.type),
+        received_at=bindparam("now", type_=_inbox.c.received_at.type), owner=bindparam("owner"),
+        claimed_until=bindparam("until", type_=_inbox.c.claimed_until.type), attempts=1,
+    ).on_conflict_do_nothing(index_elements=["channel", "event_key"]).returning(_inbox.c.id))
+
+
+async def store(session: AsyncSession, channel: str, received: list[Received], *, owner: str, now: dt.datetime,
+                lease: dt.timedelta) -> list[Entry]:
+    """Store what arrived, claimed by ``owner``; returns the new entries (a redelivery of one still waiting,
+    or of one handled already, is not stored twice)."""
+    connection = await session.connection()
+    statement = _insert(session)
+    stored = []
+    for item in received:
+        new_id = (await connection.execute(statement, {
+            "channel": channel, "key": item.event_key[:64], "user": item.user_key[:64], "payload": item.payload,
+            "now": now, "owner": owner, "until": now + lease})).scalar()
+        if new_id is not None:
+            stored.append(Entry(int(new_id), channel, item.user_key[:64], item.payload))
+    return stored
+
+
+_DONE = delete(_inbox).where(_inbox.c.id == bindparam("id_"))
+_OLDER = (select(_inbox.c.id)
+          .where(_inbox.c.channel == bindparam("channel"), _inbox.c.user_key == bindparam("user"),
+                 _inbox.c.id < bindparam("id_"))
+          .order_by(_inbox.c.id).limit(1))
+
+
+async def done(session: AsyncSession, entry_id: int) -> None:
+    """The entry was handled (in this same transaction)."""
+    await (await session.connection()).execute(_DONE, {"id_": entry_id})
+
+
+async def older_waiting(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> int | None:
+    """The oldest entry of the same conversation stored before this one and not handled yet."""
+    return cast(int | None, (await (await session.connection()).execute(
+        _OLDER, {"channel": channel, "user": user_key, "id_": entry_id})).scalar())
+
+
+async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: dt.timedelta,
+                channels: tuple[str, ...], limit: int = 100, resume: bool = False,
+                entry_id: int | None = None) -> list[Entry]:
+    """Entries nobody holds any more (their worker's lease ran out, or it handed them back), oldest first;
+    with ``resume``, also those ``owner`` held before it restarted. ``entry_id`` claims that one only."""
+    free = or_(_inbox.c.claimed_until.is_(None), _inbox.c.claimed_until < now)
+    if resume:
+        free = or_(free, _inbox.c.owner == owner)
+    query = (select(_inbox.c.id, _inbox.c.channel, _inbox.c.user_key, _inbox.c.payload, _inbox.c.attempts)
+             .where(free, _inbox.c.channel.in_(channels)).order_by(_inbox.c.id).limit(limit))
+    if entry_id is not None:
+        query = query.where(_inbox.c.id == entry_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = []
+    for row in (await session.execute(query)).all():
+        taken = await session.execute(
+            update(_inbox).where(_inbox.c.id == row.id, _inbox.c.attempts == row.attempts)
+            .values(owner=owner, claimed_until=now + lease, attempts=row.attempts + 1))
+        if taken.rowcount:  # type: ignore[attr-defined]
+            claimed.append(Entry(row.id, row.channel, row.user_key, dict(row.payload), row.attempts + 1))
+    return claimed
+
+
+async def release(session: AsyncSession, entry_ids: list[int]) -> None:
+    """Hand entries back (a worker stopping), so that any worker takes them at once."""
+    if entry_ids:
+        await session.execute(update(_inbox).where(_inbox.c.id.in_(entry_ids)).values(owner=None, claimed_until=None))
+
+
+async def waiting(session: AsyncSession) -> int:
+    from sqlalchemy import func
+
+    return int(await session.scalar(select(func.count()).select_from(_inbox)) or 0)
