@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from handlers.context import CoreConfig
 from handlers.core import Core
 from storage import conversations, migrate, registry
@@ -39,8 +40,16 @@ def core_config(settings: Settings, bot_username: str | None = None, worker: str
 
 async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> Database:
     """Upgrade the schema, make the reference provinces current and, for demos, load the sample registry."""
-    db = Database(settings.database_url)
+    folder = sqlite_folder(settings.database_url)
+    if folder is not None and not folder.is_dir():
+        # Checked here rather than left to the driver, whose failed open leaves a thread behind.
+        raise SettingsError(f"TWINBOT_DATABASE_URL: cannot open the database (there is no folder {folder})")
+    db = Database(settings.database_url, pool_size=settings.db_pool_size)
     try:
+        try:
+            await migrate.current(db)
+        except Exception as exc:
+            raise SettingsError(f"TWINBOT_DATABASE_URL: cannot open the database ({why(exc, settings)})") from None
         await migrate.upgrade(db)
         async with db.unit_of_work() as uow:
             await registry.seed_provinces(uow.session)
@@ -55,6 +64,28 @@ async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> 
         await db.dispose()
         raise
     return db
+
+
+def sqlite_folder(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().absolute().parent
+
+
+def why(error: BaseException, settings: Settings) -> str:
+    """The first line of what the driver said, without the password the URL may hold."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    password = make_url(settings.database_url).password
+    if password:
+        text = text.replace(str(password), "***")
+    return text[:300] or type(cause).__name__
 
 
 async def build_app(settings: Settings, *, seed_sample: bool = False, bot_username: str | None = None,

@@ -190,7 +190,7 @@ class DeliveryWorker:
 
     def __init__(self, db: Database, senders: Mapping[str, Sender], *, tz: dt.tzinfo, default_locale: str = "vi",
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC), content: Content | None = None,
-                 lease: dt.timedelta = LEASE, batch: int = 30) -> None:
+                 lease: dt.timedelta = LEASE, batch: int = 30, owner: str = "local") -> None:
         if content is None:
             from handlers.digest import delivery_content
 
@@ -203,6 +203,7 @@ class DeliveryWorker:
         self.content = content
         self.lease = lease
         self.batch = batch
+        self.owner = owner
         self._built: dict[tuple[str, str], asyncio.Task[list[Reply] | None]] = {}
 
     @property
@@ -218,7 +219,8 @@ class DeliveryWorker:
             while True:
                 async with self.db.unit_of_work() as uow:
                     claims = await deliveries.claim(uow.session, now=self.clock(), lease=self.lease,
-                                                    channels=self.channels, limit=self.batch, key=key)
+                                                    channels=self.channels, limit=self.batch, key=key,
+                                                    owner=self.owner)
                     await uow.commit()
                 if not claims:
                     return outcomes
@@ -236,8 +238,17 @@ class DeliveryWorker:
         return await asyncio.shield(task)
 
     async def _build(self, key: str, locale: str) -> list[Reply] | None:
+        # A read-only session: on SQLite, building a digest must not hold the write lock everyone waits for.
+        async with self.db.reader() as session:
+            return await self.content(session, key, Translator(locale, self.tz))
+
+    async def resume(self) -> None:
+        """Take back at once what this worker was sending when it last stopped."""
         async with self.db.unit_of_work() as uow:
-            return await self.content(uow.session, key, Translator(locale, self.tz))
+            resumed = await deliveries.resume(uow.session, self.owner)
+            await uow.commit()
+        if resumed:
+            log.info("resuming %d delivery(ies) this worker had in hand", resumed)
 
     async def deliver(self, claim: Claim) -> str:
         try:
@@ -252,9 +263,9 @@ class DeliveryWorker:
 
     async def _deliver(self, claim: Claim) -> str:
         sender = self.senders[claim.channel]
-        async with self.db.unit_of_work() as uow:
-            owed = await digests.still_owed(uow.session, claim.key, claim.recipient)
-            locale = await digests.recipient_locale(uow.session, claim.person_id, claim.recipient)
+        async with self.db.reader() as session:
+            owed = await digests.still_owed(session, claim.key, claim.recipient)
+            locale = await digests.recipient_locale(session, claim.person_id, claim.recipient)
         if not owed:
             return await self._finish(claim, "skipped", "no longer in the audience")
         replies = await self._replies(claim.key, locale or self.default_locale)

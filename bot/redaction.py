@@ -7,16 +7,21 @@ import re
 import sys
 import traceback
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
 
-# Telegram tokens are "<bot id>:<35 chars>"; Zalo's are "<bot id>:<secret>" too.
-TOKEN_SHAPE = re.compile(r"\d{5,16}:[A-Za-z0-9_-]{20,}")
+# Telegram tokens are "<bot id>:<35 chars>"; Zalo's are "<bot id>:<secret>" too. An upstream error page or a
+# URL may carry the colon percent-encoded ("123%3AAA…").
+TOKEN_SHAPE = re.compile(r"\d{5,16}(?::|%3[aA])[A-Za-z0-9_-]{20,}")
 MASK = "***"
 
 
 class RedactingFilter(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True)
+        # Each secret as it is, and as it appears inside a URL (percent-encoded, or "+" for spaces).
+        forms = {form for s in secrets if s and len(s) >= 6
+                 for form in (s, quote(s, safe=""), quote(s, safe="/:"), quote_plus(s))}
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:

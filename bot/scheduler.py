@@ -201,6 +201,10 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick every ``interval`` seconds until ``stop`` is set; a failed pass is logged and retried."""
+        try:
+            await self.worker.resume()
+        except Exception:
+            log.exception("could not resume this worker's deliveries; they are taken over after their lease")
         while not stop.is_set():
             try:
                 await self.tick()
@@ -237,8 +241,8 @@ def start_scheduler(app: App, bot: Bot | None, senders: Mapping[str, Sender] | N
 
     settings = app.settings
     channels = {**({"telegram": TelegramSender(bot)} if bot is not None else {}), **(senders or {})}
-    worker = DeliveryWorker(app.db, channels, tz=settings.tz,
-                            default_locale=settings.default_locale, clock=app.core.config.clock)
+    worker = DeliveryWorker(app.db, channels, tz=settings.tz, default_locale=settings.default_locale,
+                            clock=app.core.config.clock, owner=app.core.config.worker)
     scheduler = Scheduler(app.db, worker, tz=settings.tz, digest_schedule=settings.digest_schedule,
                           reminder_schedule=settings.reminder_schedule, clock=app.core.config.clock)
     event = asyncio.Event()

@@ -231,6 +231,8 @@ async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
         ctx.notice = ctx.t("Sorry, this is not available to you.")
         return
     if current_only and seq != ctx.conversation.seq:
+        if flows.answered_before(ctx, prefix, arg, seq):
+            return
         ctx.notice = ctx.t("That button belongs to an earlier message.")
         await flows.reprompt(ctx, stale=True)
         return

@@ -29,7 +29,7 @@ from handlers.parsing import (
 from handlers.report_form import FIELDS, KIND_FIELDS, KINDS, MAX_PHOTOS, Field, field_keys
 from storage import reports
 from storage.folding import fold
-from storage.models import Unit
+from storage.models import Report, Unit
 from storage.scope import Scope
 
 FLOW = "report"
@@ -533,13 +533,31 @@ async def submit(ctx: Context) -> None:
     report, created = await reports.submit(ctx.session, token=draft["token"], values=values, author=ctx.person,
                                            channel=ctx.incoming.channel, now=ctx.now)
     end_flow(ctx)
+    # The review card's buttons are now old ones; a tap on its Submit (the answer never arrived, say)
+    # is recognised by this and told which report it made.
+    ctx.set_state(submitted={"id": report.id, "seq": ctx.conversation.seq})
     t = ctx.t
     if not created:
         ctx.notice = t("Report #{id} was already submitted.", id=report.id)
         return
     ctx.notice = t("Report #{id} submitted.", id=report.id)
+    await confirm_submitted(ctx, report)
+
+
+async def confirm_submitted(ctx: Context, report: Report) -> None:
     from handlers.onboarding import main_menu
     from handlers.report_view import summary_line
 
+    t = ctx.t
     ctx.say(Safe(t("✅ Report #{id} submitted. Thank you!", id=report.id) + "\n" + summary_line(ctx, report)),
             main_menu(ctx))
+
+
+def answered_before(ctx: Context, prefix: str, arg: str, seq: int | None) -> bool:
+    """A tap on the Submit of a card already submitted (a double tap, or the answer never arrived): say
+    which report it made."""
+    submitted = ctx.state.get("submitted")
+    if prefix != "rv" or arg != "submit" or not submitted or submitted.get("seq") != seq:
+        return False
+    ctx.notice = ctx.t("Report #{id} was already submitted.", id=submitted["id"])
+    return True

@@ -8,7 +8,7 @@ from handlers.commands import ADMINS, REPORTERS, action, command, menu_for
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator, esc
-from handlers.parsing import small_int
+from handlers.parsing import clean_name, small_int
 from storage import people
 from storage.models import Invite, Person
 
@@ -80,7 +80,7 @@ async def start(ctx: Context, args: str) -> None:
         channel=ctx.incoming.channel,
         external_id=ctx.incoming.user_id,
         chat_id=ctx.incoming.chat_id,
-        display_name=ctx.incoming.display_name,
+        display_name=clean_name(ctx.incoming.display_name),
         username=ctx.incoming.username,
         locale=ctx.t.locale,
         now=ctx.now,

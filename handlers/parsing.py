@@ -33,8 +33,15 @@ def small_int(text: str | None, *, digits: int = 9) -> int | None:
 # --- text -----------------------------------------------------------------------------------
 
 # Zero-width and bidirectional controls: invisible, and able to reorder what a coordinator reads.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad\u061c]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_name(name: str, *, limit: int = 200) -> str:
+    """A display name as the messenger gave it, without invisible or reordering characters (a name is shown
+    to coordinators beside others' text, where a right-to-left override would scramble the line)."""
+    name = _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFC", name)))
+    return " ".join(name.split())[:limit]
 
 
 def clean_text(text: str | None, *, limit: int, multiline: bool = False) -> str:

@@ -20,11 +20,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Connections PostgreSQL keeps open: more than the updates one process handles at once (16), with room for
+# the scheduler and deferred work, so that none is opened and closed per update.
+POSTGRES_POOL = 20
 READ_ONLY = "twinbot_read_only"
 
 
@@ -32,10 +35,16 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, inline: bool = True, **kwargs: Any) -> AsyncEngine:
-    """``inline``: on SQLite, run statements on the loop's thread (see ``sqlite_inline``)."""
+def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None, **kwargs: Any) -> AsyncEngine:
+    """``inline``: on SQLite, run statements on the loop's thread (see ``sqlite_inline``). ``pool_size``: the
+    PostgreSQL connections kept open (default: as many as updates are handled at once, and then some)."""
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
+        # A dead host must not hang start-up for a minute.
+        kwargs.setdefault("connect_args", {"timeout": 10})
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", pool_size or POSTGRES_POOL)
+            kwargs.setdefault("max_overflow", 10)
         return create_async_engine(url, **kwargs)
     if inline:
         kwargs.setdefault("module", sqlite_inline.dbapi())
@@ -77,9 +86,9 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = create_engine(url, **engine_kwargs)
+        self.engine = create_engine(url, pool_size=pool_size, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Long reads must not hold up the loop: on SQLite they keep aiosqlite's worker thread.
         self.read_engine = (create_engine(url, inline=False, **engine_kwargs) if self.is_sqlite
@@ -122,6 +131,15 @@ class Database:
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.2)
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a write transaction outside the ORM (migrations), committed on leaving; on SQLite
+        it waits for the write lock the way ``unit_of_work`` does."""
+        async with self.unit_of_work() as uow:
+            connection = await uow.session.connection()
+            yield connection
+            await uow.commit()
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:

@@ -92,7 +92,7 @@ async def plan(session: AsyncSession, key: str, recipients: Iterable[Recipient],
 
 
 async def claim(session: AsyncSession, *, now: dt.datetime, lease: dt.timedelta, channels: Iterable[str],
-                limit: int = 50, key: str | None = None) -> list[Claim]:
+                limit: int = 50, key: str | None = None, owner: str | None = None) -> list[Claim]:
     """Take up to ``limit`` due deliveries for ``lease``: pending ones, and ``sending`` ones whose worker's
     lease ran out (it stopped mid-send)."""
     prefixes = [Delivery.recipient.like(f"{channel}:%") for channel in channels]
@@ -114,10 +114,18 @@ async def claim(session: AsyncSession, *, now: dt.datetime, lease: dt.timedelta,
         taken = await session.execute(
             update(Delivery).where(Delivery.id == row_id, Delivery.attempts == attempts,
                                    Delivery.status.in_(("pending", "sending")))
-            .values(status="sending", claimed_until=now + lease, attempts=attempts + 1))
+            .values(status="sending", claimed_until=now + lease, attempts=attempts + 1, owner=owner))
         if taken.rowcount:  # type: ignore[attr-defined]
             claims.append(Claim(row_id, key, recipient, person_id, attempts + 1, int(parts_done or 0)))
     return claims
+
+
+async def resume(session: AsyncSession, owner: str) -> int:
+    """Claims ``owner`` held when it stopped (it died mid-send): free at once rather than after the lease.
+    What it was sending resumes after the last part recorded as sent."""
+    result = await session.execute(update(Delivery).where(Delivery.owner == owner, Delivery.status == "sending")
+                                   .values(claimed_until=None))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _mine(claim: Claim) -> Any:

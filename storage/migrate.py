@@ -21,18 +21,27 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def head() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    # Migrations run on a plain (deferred) transaction on SQLite too: batch mode copies tables,
-    # which is fine under BEGIN IMMEDIATE as well.
-    async with db.engine.begin() as conn:
+    """Bring the schema to ``revision``. A database already there is only read: every ``twinbot`` command
+    checks this, and must not queue for SQLite's write lock behind a busy bot to learn nothing is to do."""
+    if revision == "head" and await current(db) == head():
+        return
+    async with db.writer() as conn:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
 async def current(db: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    async with db.reader() as session:
+        connection = await session.connection()
+        return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
 async def revision(db: Database, message: str) -> None:

@@ -355,3 +355,34 @@ def test_setup_logging_masks_secrets_on_the_root_logger(
     assert f"ValueError: bad secret {MASK} for bot {MASK}" in err
     assert TOKEN not in err and WEBHOOK_SECRET not in err
     assert "SQLiteImpl" not in err  # alembic's chatter stays out
+
+
+def test_a_token_percent_encoded_in_an_upstream_page_is_masked() -> None:
+    redactor = RedactingFilter([WEBHOOK_SECRET])
+    bot_id, secret = TOKEN.split(":")
+    page = f"<html>404: /bot{bot_id}%3A{secret}/getMe and /bot{bot_id}%3a{secret}/x, hook {WEBHOOK_SECRET}</html>"
+    masked = redactor.redact(page)
+    assert secret not in masked and WEBHOOK_SECRET not in masked
+    assert masked.count(MASK) == 3
+    spaced = RedactingFilter(["pass word/with:odd+chars"])
+    encoded = "url=https://x/?s=pass%20word%2Fwith%3Aodd%2Bchars and s=pass+word%2Fwith%3Aodd%2Bchars"
+    assert "odd" not in spaced.redact(encoded)
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite+aiosqlite:///{workdir}/no/such/folder/twinbot.db",
+    "postgresql+asyncpg://postgres:hunter2@127.0.0.1:1/test",  # nothing listens on port 1
+])
+def test_a_database_that_cannot_be_opened_is_one_line_naming_the_setting(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], restore_logging: None,
+    url: str,
+) -> None:
+    monkeypatch.setenv("TWINBOT_DATABASE_URL", url.format(workdir=workdir))
+
+    code = cli.main(["invite", "--role", "admin"])
+
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith("twinbot: TWINBOT_DATABASE_URL: cannot open the database (")
+    assert "hunter2" not in err

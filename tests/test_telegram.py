@@ -104,7 +104,7 @@ async def test_double_tap_on_submit_files_one_report(tg: TelegramHarness, db: Da
     await asyncio.gather(tg.feed(tap), tg.feed(tap_again))
     assert await reports_count(db) == 1
     assert sorted(notices(tg.stub.calls[before:])) == sorted(
-        ["Report #1 submitted.", "That button belongs to an earlier message."]
+        ["Report #1 submitted.", "Report #1 was already submitted."]
     )
 
 
@@ -186,16 +186,23 @@ async def test_activity_date_is_the_day_the_message_was_written(
     assert "Today (21/11)" in user.buttons()
 
 
-async def test_old_button_after_submit_is_answered_and_changes_nothing(
+async def test_submit_tapped_again_says_which_report_it_made_and_changes_nothing(
     tg: TelegramHarness, db: Database, clock: Clock
 ) -> None:
     user = await fill_to_review(await registered(tg, db, clock))
     stale = user.callback("Submit")
     await tg.feed(stale)
+    # The answer may never have reached the officer: a second tap says which report it was, again.
     again = await tg.feed(user.h.stub.make_callback(user.id, stale["callback_query"]["data"],
                                                     message_id=stale["callback_query"]["message"]["message_id"]))
-    assert notices(again) == ["That button belongs to an earlier message."]
+    assert notices(again) == ["Report #1 was already submitted."]
     assert await reports_count(db) == 1
+    # Any other old button is still just an old button.
+    await user.send("/help")
+    cancel = stale["callback_query"]["data"].replace("submit", "cancel")
+    older = await tg.feed(user.h.stub.make_callback(user.id, cancel,
+                                                    message_id=stale["callback_query"]["message"]["message_id"]))
+    assert notices(older) == ["That button belongs to an earlier message."]
 
 
 async def test_two_workers_on_one_database_take_one_users_answers_in_turn(
