@@ -235,7 +235,7 @@ class Runtime:
         for entry in owed:
             delay = (entry.due_at - self._now()).total_seconds()
             if delay > 0:
-                self._spawn(self._send_when_due(entry.id, delay))
+                self._spawn(self._send_when_due(entry, delay))
             else:
                 await self.send(entry)
 
@@ -244,9 +244,11 @@ class Runtime:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send_when_due(self, entry_id: int, delay: float) -> None:
+    async def _send_when_due(self, owed: Outgoing, delay: float) -> None:
         await asyncio.sleep(delay)
-        for entry in await self._claim_outbox(entry_id=entry_id):
+        # Only as this event left it: a later event that replaced it has a timer of its own for it.
+        for entry in await self._claim_outbox(entry_id=owed.id, version=owed.version,
+                                              now=max(self._now(), owed.due_at)):
             await self.send(entry)
 
     async def send(self, entry: Outgoing) -> None:
@@ -348,11 +350,12 @@ class Runtime:
             await uow.commit()
         return entries
 
-    async def _claim_outbox(self, *, resume: bool = False, entry_id: int | None = None) -> list[Outgoing]:
+    async def _claim_outbox(self, *, resume: bool = False, entry_id: int | None = None, version: int | None = None,
+                            now: dt.datetime | None = None) -> list[Outgoing]:
         async with self.core.db.unit_of_work() as uow:
-            entries = await outbox.claim(uow.session, owner=self.config.worker, now=self._now(),
+            entries = await outbox.claim(uow.session, owner=self.config.worker, now=now or self._now(),
                                          lease=self.config.lease, channels=self.names, resume=resume,
-                                         entry_id=entry_id)
+                                         entry_id=entry_id, version=version)
             await uow.commit()
         return entries
 
@@ -402,14 +405,18 @@ class Runtime:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
-        try:
-            await asyncio.wait_for(self.settle(), timeout=grace)
-        except TimeoutError:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while (self._in_hand or self._sending) and loop.time() < deadline:
+            # asyncio.wait, not wait_for: the time running out must not cancel the work before it is listed.
+            await asyncio.wait([*self._in_hand.values(), *self._sending], timeout=deadline - loop.time())
+        if self._in_hand or self._sending:
             unfinished = list(self._in_hand)
             unsent = list(self._jobs_in_hand)
-            for task in [*self._in_hand.values(), *self._sending]:
+            tasks = [*self._in_hand.values(), *self._sending]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._in_hand.values(), *self._sending, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             log.warning("stopping: %d update(s) and %d answer(s) not finished; handed back", len(unfinished),
                         len(unsent))
             try:

@@ -27,6 +27,8 @@ class CoreConfig:
     worker: str = "local"
     # How long stored work stays claimed by a live worker before another may take it over.
     lease: dt.timedelta = dt.timedelta(seconds=60)
+    # Seconds without another photo of the same album before its photos are counted back to the officer.
+    album_quiet: float = 1.5
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Context:
     menu_updates: list[tuple[str, str, str | None, str]] = field(default_factory=list)
     jobs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     later: list[Later] = field(default_factory=list)
+    unsaid: list[str] = field(default_factory=list)
 
     @property
     def person(self) -> Person | None:
@@ -83,18 +86,24 @@ class Context:
         files: tuple[OutFile, ...] = (),
         photos: tuple[str, ...] = (),
     ) -> None:
+        self.replies.append(self._reply(text, options, columns=columns, free_input=free_input,
+                                        ask_location=ask_location, files=files, photos=photos))
+
+    def unsay(self, key: str) -> None:
+        """What ``say_later`` has not said yet for ``key`` is no longer worth saying (the officer moved on)."""
+        self.unsaid.append(key)
+
+    def _reply(self, text: str, options: list[Option] | tuple[Option, ...], **shape: Any) -> Reply:
         seq = None
         if options:
             # Every set of buttons gets a new number: a tap on buttons of an older message is recognised.
             self.conversation.seq += 1
             seq = self.conversation.seq
             self.set_state(
-                menu={"seq": seq, "free": free_input, "options": [[o.value, o.label] for o in options]}
+                menu={"seq": seq, "free": shape.get("free_input", False),
+                      "options": [[o.value, o.label] for o in options]}
             )
-        self.replies.append(
-            Reply(text=text, options=tuple(options), seq=seq, columns=columns, free_input=free_input,
-                  ask_location=ask_location, files=files, photos=photos)
-        )
+        return Reply(text=text, options=tuple(options), seq=seq, **shape)
 
     def defer(self, job: str, **args: Any) -> None:
         """Slow work (a spreadsheet, a chart, a long read) done after this event's transaction and the
@@ -102,9 +111,12 @@ class Context:
         ``args`` are JSON: the request is stored with the event, so a crash does not lose it."""
         self.jobs.append((job, args))
 
-    def say_later(self, key: str, text: str, *, seconds: float) -> None:
-        """Say ``text`` once nothing else with the same ``key`` was said for ``seconds``."""
-        self.later.append(Later(key, Reply(text=text), dt.timedelta(seconds=seconds)))
+    def say_later(self, key: str, text: str, options: list[Option] | tuple[Option, ...] = (), *,
+                  seconds: float) -> None:
+        """Say ``text`` once no other event said something of the same ``key`` for ``seconds``: the last one
+        is said, the earlier ones are not (a count that grows as an album's photos arrive)."""
+        reply = self._reply(text, options)
+        self.later.append(Later(key, reply, dt.timedelta(seconds=seconds)))
 
     def set_state(self, **values: Any) -> None:
         self.conversation.data = {**self.conversation.data, **values}

@@ -125,6 +125,8 @@ class Core:
             owed.append(await self._owe(session, incoming.channel, incoming.chat_id, items))
         for channel, chat_id, role, their_locale in ctx.menu_updates:
             owed.append(await self._owe(session, channel, chat_id, [menu_item(role, their_locale)]))
+        for key in ctx.unsaid:
+            await outbox.forget(session, f"{incoming.channel}:{incoming.chat_id}:{key}")
         for later in ctx.later:
             coalesce = f"{incoming.channel}:{incoming.chat_id}:{later.key}"
             owed.append(await self._owe(session, incoming.channel, incoming.chat_id,

@@ -260,6 +260,8 @@ async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
     elif choice == "_done" and field.type == "photos":
         value = values.get("photos") or None
         values.pop("photos", None)
+        for album in {p.get("album") for p in draft.get("photos_pending") or [] if p.get("album")}:
+            ctx.unsay(f"album:{album}")  # its count would now come after the next question
     else:
         try:
             value = await parse(ctx, field, choice)
@@ -382,8 +384,6 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
                           limit=MAX_PHOTOS)
         if any(p["file_id"] == attachment.file_id for p in photos):
             raise _Pending()
-        same_album = bool(attachment.media_group_id) and any(
-            p.get("album") == attachment.media_group_id for p in photos)
         photos.append({"file_id": attachment.file_id, "unique_id": attachment.file_unique_id,
                        "size": attachment.file_size, "album": attachment.media_group_id, "url": attachment.url,
                        "path": attachment.path})
@@ -391,12 +391,15 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
         draft["photos_pending"] = photos
         values["photos"] = photos
         ctx.set_state(draft=draft)
-        if same_album:
-            raise _Pending()  # one answer per album, not one per photo
         t = ctx.t
-        raise _Pending((t.plural("Photo received. Send more, or tap Done.",
-                                 "{n} photos received. Send more, or tap Done.", len(photos)),
-                        [Option(t("✅ Done"), "f:_done")]))
+        said = t.plural("Photo received. Send more, or tap Done.", "{n} photos received. Send more, or tap Done.",
+                        len(photos))
+        if attachment.media_group_id:
+            # An album comes as one update per photo: one answer, with the count once they all arrived.
+            ctx.say_later(f"album:{attachment.media_group_id}", said, [Option(t("✅ Done"), "f:_done")],
+                          seconds=ctx.config.album_quiet)
+            raise _Pending()
+        raise _Pending((said, [Option(t("✅ Done"), "f:_done")]))
     if attachment.kind == "document":
         raise Invalid(N_("Only photos can be attached (JPEG, PNG, WebP or HEIC). Send the picture as a photo."))
     raise Invalid(N_("That is not a photo. Send photos here, or tap Skip."))

@@ -72,6 +72,11 @@ async def add(session: AsyncSession, channel: str, chat_id: str, items: list[dic
     return Outgoing(int(row[0]), int(row[1]), channel, chat_id, items, due)
 
 
+async def forget(session: AsyncSession, coalesce: str) -> None:
+    """An answer owed later is no longer owed."""
+    await session.execute(delete(_outbox).where(_outbox.c.coalesce == coalesce))
+
+
 _DONE = delete(_outbox).where(_outbox.c.id == bindparam("id_"), _outbox.c.version == bindparam("version_"))
 
 
@@ -90,9 +95,10 @@ async def progress(session: AsyncSession, entry: Outgoing, parts_done: int, *, o
 
 async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: dt.timedelta,
                 channels: tuple[str, ...], limit: int = 100, resume: bool = False,
-                entry_id: int | None = None) -> list[Outgoing]:
+                entry_id: int | None = None, version: int | None = None) -> list[Outgoing]:
     """Due entries nobody holds (their worker died or handed them back), oldest first; with ``resume`` also
-    those ``owner`` held before it restarted; ``entry_id``: that entry only, if it is due."""
+    those ``owner`` held before it restarted; ``entry_id``: that entry only, if it is due (and still at
+    ``version``)."""
     free = or_(_outbox.c.claimed_until.is_(None), _outbox.c.claimed_until < now)
     if resume:
         free = or_(free, _outbox.c.owner == owner)
@@ -104,6 +110,8 @@ async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: d
              .order_by(_outbox.c.id).limit(limit))
     if entry_id is not None:
         query = query.where(_outbox.c.id == entry_id)
+    if version is not None:
+        query = query.where(_outbox.c.version == version)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = []

@@ -153,7 +153,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def config(clock: Clock) -> CoreConfig:
-    return CoreConfig(tz=TZ, default_locale="vi", bot_username="twinbot_test_bot", clock=clock)
+    return CoreConfig(tz=TZ, default_locale="vi", bot_username="twinbot_test_bot", clock=clock, album_quiet=0.2)
 
 
 @pytest.fixture

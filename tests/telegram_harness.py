@@ -44,10 +44,14 @@ class TelegramHarness:
     async def feed(self, update: dict[str, Any]) -> list[ApiCall]:
         """Hand an update over as the webhook or polling does (stored, then handled), and wait until every
         answer it owes was sent."""
+        return await self.feed_batch([update])
+
+    async def feed_batch(self, updates: list[dict[str, Any]]) -> list[ApiCall]:
+        """Updates that arrive together, as one getUpdates batch."""
         before = len(self.stub.calls)
-        item = telegram.received(update)
-        assert item is not None, update
-        await self.runtime.receive(telegram.CHANNEL, [item])
+        items = [telegram.received(update) for update in updates]
+        assert all(items), updates
+        await self.runtime.receive(telegram.CHANNEL, items)  # type: ignore[arg-type]
         await self.runtime.settle()
         return self.stub.calls[before:]
 
@@ -103,10 +107,13 @@ class TelegramUser:
                 return await self.send(button)  # a reply-keyboard button sends its label as text
         return await self.h.feed(self.callback(label))
 
-    async def photo(self, file_id: str, size: int = 123_456, **kwargs: Any) -> list[ApiCall]:
+    def photo_update(self, file_id: str, size: int = 123_456, **kwargs: Any) -> dict[str, Any]:
         update = self.h.stub.make_photo(self.id, file_id, size, **kwargs)
         update["message"]["date"] = int(self.h.core.config.clock().timestamp())
-        return await self.h.feed(update)
+        return update
+
+    async def photo(self, file_id: str, size: int = 123_456, **kwargs: Any) -> list[ApiCall]:
+        return await self.h.feed(self.photo_update(file_id, size, **kwargs))
 
     def buttons(self) -> list[str]:
         return [b["text"] for b in self.last_keyboard()[1]]

@@ -124,8 +124,11 @@ async def test_album_attaches_every_photo_with_one_answer(tg: TelegramHarness, d
     await taps(user, "Report an activity", "Visit", "Today", "Hà Khẩu", "On our side", "Skip", "Skip", "Skip")
     said = text(await user.send("Thăm hỏi"))
     assert "Send photos" in said
-    answers = [await user.photo(f"AgAC-{n}", 200_000 + n, media_group_id="album-1") for n in range(3)]
-    assert [len([c for c in a if c.method == "sendMessage"]) for a in answers] == [1, 0, 0]
+    # An album arrives as one update per photo, in one batch: one answer, once all of them are in.
+    album = [user.photo_update(f"AgAC-{n}", 200_000 + n, media_group_id="album-1") for n in range(3)]
+    calls = await tg.feed_batch(album)
+    [answer] = [c for c in calls if c.method == "sendMessage"]
+    assert "3 photos received" in answer.params["text"] and "Done" in str(answer.params["reply_markup"])
     said = text(await user.photo("AgAC-single", 99_000))
     assert "4 photos received" in said
     said = text(await user.send("hello"))

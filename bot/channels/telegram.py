@@ -48,6 +48,7 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64
+INLINE_PICTURES = ("image/png", "image/jpeg")
 
 
 class ResponseTypeCache(AiohttpSession):
@@ -186,12 +187,12 @@ async def _deliver(bot: Bot, chat_id: str | int, replies: list[Reply]) -> None:
                 group.add_photo(media=file_id)
             await bot.send_media_group(chat_id, media=group.build())  # type: ignore[arg-type]
         for document in reply.files:
-            await bot.send_document(
-                chat_id,
-                BufferedInputFile(document.content, filename=document.filename),
-                caption=split_lines(document.caption, CAPTION_LIMIT, _visible_length)[0] if document.caption
-                else None,
-            )
+            upload = BufferedInputFile(document.content, filename=document.filename)
+            caption = split_lines(document.caption, CAPTION_LIMIT, _visible_length)[0] if document.caption else None
+            if document.mime_type in INLINE_PICTURES:
+                await bot.send_photo(chat_id, upload, caption=caption)  # a chart reads best in the chat itself
+            else:
+                await bot.send_document(chat_id, upload, caption=caption)
         chunks = split_lines(reply.text, TEXT_LIMIT, _visible_length)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
