@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -156,7 +157,9 @@ def aside_marker(ctx: Context) -> tuple[object, ...] | None:
 
 
 def typed_choice(ctx: Context) -> str | None:
-    """On channels without buttons the user answers a menu with its number or its words."""
+    """On channels without buttons the user answers a menu with its number or its words: the whole label,
+    or one whole part of it ("Outgoing" for "Outgoing (đoàn ra)", "Culture" for "Culture / arts"), never
+    the first letters of one, which could be a word meant as the answer ("Quà" is not "Quay lại")."""
     menu = ctx.state.get("menu")
     text = (ctx.incoming.text or "").strip()
     if not menu or not text:
@@ -168,12 +171,19 @@ def typed_choice(ctx: Context) -> str | None:
     key = fold(text)
     if not key:
         return None
-    for value, label in options:
-        if key == fold(label):
-            return str(value)
-    # The first words of one option ("outgoing" for "Outgoing (đoàn ra)") are enough.
-    starting = [value for value, label in options if len(key) >= 3 and fold(label).startswith(key)]
-    return str(starting[0]) if len(starting) == 1 else None
+    whole = [value for value, label in options if key == fold(label)]
+    if whole:
+        return str(whole[0])
+    parts = [value for value, label in options if key in label_parts(label)]
+    return str(parts[0]) if len(parts) == 1 else None
+
+
+_LABEL_PARTS = re.compile(r"[()/]|\s·\s")
+
+
+def label_parts(label: str) -> set[str]:
+    """The parts a label is made of, as one may type them: "Outgoing (đoàn ra)" is "outgoing" or "doan ra"."""
+    return {part for part in (fold(piece) for piece in _LABEL_PARTS.split(label)) if part}
 
 
 # Commands that make sense in a group chat; everything else there is ignored, since a group

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import totals
 from handlers.commands import action, command
 from handlers.context import Context
 from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
 from handlers.i18n import N_, Safe, Translator, esc
 from handlers.jobs import JobContext, job
+from handlers.measures import MEASURES, MONEY
 from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from storage import deliveries, digests
@@ -75,25 +77,19 @@ def _headline(t: Translator, current: Figures, previous: Figures) -> list[str]:
         if now or before:
             lines.append(t("• {kind}: {n} ({change})", kind=kind_label(t, kind), n=t.number(now),
                            change=change(t, now, before)))
-    lines.append(t("Participants: {ours} on our side ({ours_change}), {theirs} on the partner's side "
-                   "({theirs_change})", ours=t.number(current.participants_ours),
-                   ours_change=change(t, current.participants_ours, previous.participants_ours),
-                   theirs=t.number(current.participants_partner),
-                   theirs_change=change(t, current.participants_partner, previous.participants_partner)))
-    lines.append(t("Gift packages: {n} ({change})", n=t.number(current.gift_packages),
-                   change=change(t, current.gift_packages, previous.gift_packages)))
-    if current.delegations or previous.delegations:
-        lines.append(t("Delegations: {n} with {people} people ({change})", n=t.number(current.delegations),
-                       people=t.number(current.delegation_people),
-                       change=change(t, current.delegations, previous.delegations)))
-    currencies = sorted(set(current.values) | set(previous.values), key=lambda c: (c != "VND", c))
-    if currencies:
-        lines.append(t("Value donated, per currency:"))
-        for currency in currencies:
-            now_value = current.values.get(currency, Decimal(0))
-            before_value = previous.values.get(currency, Decimal(0))
-            lines.append(t("• {value} ({change})", value=t.money(now_value, currency),
-                           change=change(t, now_value, before_value, currency)))
+    for measure in totals.present(current, previous):
+        label = t(MEASURES[measure].label)
+        if MEASURES[measure].kind == MONEY:
+            now_values, before_values = current.values(measure), previous.values(measure)
+            for currency in totals.currencies([*now_values, *before_values]):
+                now_value = now_values.get(currency, Decimal(0))
+                before_value = before_values.get(currency, Decimal(0))
+                lines.append(t("{label}: {value} ({change})", label=label, value=t.money(now_value, currency),
+                               change=change(t, now_value, before_value, currency)))
+        else:
+            now_total, before_total = current.total(measure), previous.total(measure)
+            lines.append(t("{label}: {value} ({change})", label=label, value=t.number(now_total),
+                           change=change(t, now_total, before_total)))
     return lines
 
 
@@ -116,13 +112,7 @@ def _breakdowns(t: Translator, data: DigestData) -> list[str]:
     if data.highlights:
         lines += ["", t("<b>Highlights</b>")]
         for h in data.highlights:
-            figure = ""
-            if h.amount is not None and h.currency:
-                figure = t.money(h.amount, h.currency)
-            elif h.gift_packages:
-                figure = t.plural("{n} package", "{n} packages", h.gift_packages)
-            elif h.participants:
-                figure = t.plural("{n} person", "{n} people", h.participants)
+            figure = totals.key_figure(t, h.measures)
             lines.append(t("• {date} · {unit} with {partner} ({country}): {kind}{figure}", date=t.date(h.activity_date),
                            unit=h.unit_name, partner=h.partner_name,
                            country=partner_label(t, h.partner_country, h.partner_province),
@@ -188,12 +178,7 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
         rows.append((t(heading), None))
         rows.append((t("Reports"), figures.reports))
         rows += [(kind_label(t, kind), figures.by_kind.get(kind, 0)) for kind in KINDS]
-        rows += [(t("Participants (our side)"), figures.participants_ours),
-                 (t("Participants (partner side)"), figures.participants_partner),
-                 (t("Gift packages"), figures.gift_packages), (t("Delegations"), figures.delegations),
-                 (t("People in the delegations"), figures.delegation_people)]
-        rows += [(t("Value ({currency})", currency=currency), amount)
-                 for currency, amount in sorted(figures.values.items())]
+        rows += totals.summary_rows(t, figures)
     rows.append((t("By province"), None))
     for code, figures in sorted(data.current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
         rows.append((data.province_names.get(code, code), figures.reports))
@@ -231,10 +216,11 @@ def file_stem(data: DigestData, locale: str) -> str:
 
 
 def _files(data: DigestData, t: Translator, rows: list[digests.ReportRow]) -> tuple[OutFile, OutFile]:
-    from handlers.spreadsheet import write_reports_workbook  # openpyxl takes a while to import
+    from handlers.spreadsheet import measure_columns, write_reports_workbook  # openpyxl takes a while to import
 
     stem = file_stem(data, t.locale)
-    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
+    figures = measure_columns(key for key, n in data.current.total.measures.items() if n)
+    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz, figures=figures)
     return (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
             OutFile(f"{stem}.xlsx", book, XLSX_MIME_TYPE, workbook_caption(t, data)))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from handlers import totals
 from handlers.commands import command
 from handlers.context import Context
 from handlers.events import OutFile, Reply
@@ -17,7 +18,7 @@ from handlers.filters import Period
 from handlers.i18n import N_, Safe, Translator
 from handlers.jobs import JobContext, job
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
-from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook
+from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook, measure_columns
 from storage import stats
 from storage.digests import ReportRow, report_rows, report_rows_query
 from storage.registry import PROVINCE_NAMES
@@ -31,18 +32,12 @@ def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     total = breakdown.total
     rows: list[tuple[str, object]] = [
         (t("Period"), f"{t.date(period.start)}–{t.date(period.end)}"), (t("Scope"), label),
-        (t("Reports"), total.reports), (t("Participants (our side)"), total.participants_ours),
-        (t("Participants (partner side)"), total.participants_partner), (t("Gift packages"), total.gift_packages),
-        (t("Delegations"), total.delegations), (t("People in the delegations"), total.delegation_people),
-        (t("By kind"), None),
+        (t("Reports"), total.reports), *totals.summary_rows(t, total), (t("By kind"), None),
     ]
     rows += [(t(KINDS[k].label) if k in KINDS else k, n) for k, n in total.by_kind.most_common()]
     venues = dict(FIELDS["venue"].choices)
     rows.append((t("Held"), None))
     rows += [(t(venues.get(v, v)), n) for v, n in total.venue.most_common()]
-    if total.values:
-        rows.append((t("Value"), None))
-        rows += [(currency, amount) for currency, amount in sorted(total.values.items())]
     rows.append((t("By province"), None))
     rows += [(PROVINCE_NAMES.get(code, code), fig.reports)
              for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].reports)]
@@ -79,8 +74,11 @@ async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterat
     t = job_ctx.t
     period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), "")
     scope = Scope.from_dict(args["scope"])
-    book = ReportsWorkbook(t.locale, tz=job_ctx.config.tz)
     async with job_ctx.db.reader() as session:
+        breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
+        # A column for each measure the period has figures of, and no empty ones.
+        book = ReportsWorkbook(t.locale, tz=job_ctx.config.tz,
+                               figures=measure_columns(key for key, n in breakdown.total.measures.items() if n))
         batch: list[ReportRow] = []
         async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
             batch.append(row)
@@ -88,7 +86,6 @@ async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterat
                 await asyncio.to_thread(book.add_all, batch)
                 batch = []
         await asyncio.to_thread(book.add_all, batch)
-        breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
     content = await asyncio.to_thread(book.finish, summary_rows(t, breakdown, period, args["label"]))
     filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=args["label"])

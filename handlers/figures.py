@@ -9,6 +9,7 @@ from handlers.i18n import N_, Safe, Translator, esc
 from handlers.lookup import scope_of
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
+from handlers.totals import total_lines
 from storage import lookup, people, stats
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
@@ -76,16 +77,7 @@ def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     venues = dict(FIELDS["venue"].choices)
     lines.append(t("Held: {list}", list=Safe(" · ".join(
         f"{t(venues.get(v, v))} {t.number(n)}" for v, n in total.venue.most_common()))))
-    lines.append(t("Participants: {ours} on our side · {theirs} on the partner's side",
-                   ours=t.number(total.participants_ours), theirs=t.number(total.participants_partner)))
-    if total.delegations:
-        lines.append(t("Delegations: {n} ({people} people)", n=t.number(total.delegations),
-                       people=t.number(total.delegation_people)))
-    if total.gift_packages:
-        lines.append(t("Gift packages: {n}", n=t.number(total.gift_packages)))
-    if total.values:
-        lines.append(t("Value: {list}", list=Safe(" · ".join(
-            t.money(amount, currency) for currency, amount in sorted(total.values.items())))))
+    lines += [f"{esc(label)}: {total}" for label, total in total_lines(t, total)]
     lines.append(t("<b>By province</b>"))
     for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].reports):
         lines.append(t("{province}: {n} (held on our side {ours}, on the partner's side {theirs})",

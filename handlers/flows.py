@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
+from handlers.answers import Unsure, navigation, read_figure, shown
 from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import N_, Safe
-from handlers.parsing import (
-    Invalid,
-    clean_text,
-    parse_count,
-    parse_date,
-    parse_decimal,
-    parse_money,
-    small_int,
-)
-from handlers.report_form import FIELDS, KIND_FIELDS, KINDS, MAX_PHOTOS, Field, field_keys
+from handlers.measures import FIGURE_SETS, MEASURES
+from handlers.parsing import Invalid, clean_text, parse_date, small_int
+from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
+from handlers.report_values import details_of, figures_of
 from storage import reports
 from storage.folding import fold
 from storage.models import Report, Unit
@@ -37,6 +31,11 @@ CORRECT = "correct"  # one field of a submitted report (see report_view)
 REVIEW = "review"
 CONFIRM_CANCEL = "confirm_cancel"
 RESUME = "resume"
+CONFIRM_CORRECTION = "confirm_correction"  # see report_view
+ADD = "add"  # which figures to add, from the review card
+CONFIRM_KIND = "confirm_kind"  # a new kind drops what described the old one: yes or no
+# Steps that wait for one of their options rather than for an answer to a question.
+WAITING_FOR_CHOICE = (REVIEW, RESUME, CONFIRM_CANCEL, ADD, CONFIRM_KIND, CONFIRM_CORRECTION)
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 
 
@@ -139,6 +138,14 @@ async def reprompt(ctx: Context, *, stale: bool = False) -> None:
         await ask_resume(ctx)
     elif step == CONFIRM_CANCEL:
         await cancel(ctx, "")
+    elif step == ADD:
+        await on_review(ctx, "add")
+    elif step == CONFIRM_KIND:
+        ask_kind_change(ctx)
+    elif step == CONFIRM_CORRECTION:
+        from handlers.report_view import confirm_correction
+
+        await confirm_correction(ctx, ctx.state["draft"].get("at") or "description")
     elif step:
         await ask(ctx, step)
 
@@ -162,6 +169,7 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
     ctx.conversation.step = key
     draft = ctx.state["draft"]
     draft["at"] = key
+    draft.pop("unsure", None)
     ctx.set_state(draft=draft)
     if key == REVIEW:
         await show_review(ctx, echo=echo)
@@ -176,14 +184,17 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
     lines.append(f"<b>{t(field.prompt)}</b>")
     if field.example:
         lines.append(f"<i>{t(field.example)}</i>")
-    current = draft["values"].get(key)
+    values = draft["values"]
+    current = values.get(key)
     if current is not None and key != "photos":
         lines.append(t("Now: {value}", value=display(ctx, key, current)))
     options = await options_for(ctx, field)
     free = field.type not in ("choice", "pair")
     nav = []
     if field.optional:
-        nav.append(Option(t("⏭ Skip"), "f:_skip"))
+        # A figure already given is taken out by the same step that skips it.
+        removing = field.measure is not None and current is not None
+        nav.append(Option(t("🗑 Remove this figure") if removing else t("⏭ Skip"), "f:_skip"))
     if draft["history"]:
         nav.append(Option(t("⬅️ Back"), "f:_back"))
     location_label = t("📍 Send my location") if field.type == "location" else ""
@@ -222,7 +233,7 @@ def _countries(ctx: Context) -> list[tuple[str, str]]:
 @action("f", current_only=True, roles=REPORTERS)
 async def on_option(ctx: Context, value: str) -> None:
     if ctx.conversation.flow not in (FLOW, CORRECT) or ctx.conversation.step in (
-            None, REVIEW, RESUME, CONFIRM_CANCEL):
+            None, *WAITING_FOR_CHOICE):
         return
     await answer(ctx, ctx.conversation.step, choice=value)
 
@@ -235,23 +246,57 @@ async def on_input(ctx: Context) -> bool:
     draft = ctx.state["draft"]
     draft["written"] = ctx.incoming.sent_at.isoformat()
     ctx.set_state(draft=draft)
-    if step in (REVIEW, RESUME, CONFIRM_CANCEL):
-        ctx.say(ctx.t("Please use the buttons below."))
+    verb = navigation(ctx.incoming.text) if ctx.incoming.attachment is None else None
+    if verb == "cancel":
+        await cancel(ctx, "")
+        return True
+    if step in WAITING_FOR_CHOICE:
+        ctx.say(ctx.t("Please choose one of the options below."))
         await reprompt(ctx)
+        return True
+    if verb is not None:
+        await navigate(ctx, step, verb)
         return True
     await answer(ctx, step)
     return True
+
+
+async def navigate(ctx: Context, key: str, verb: str) -> None:
+    """A navigation word typed at a question: done if the question allows it, explained if not; never
+    taken as the answer."""
+    field = FIELDS[key]
+    draft = ctx.state["draft"]
+    if verb == "skip":
+        if field.optional:
+            await answer(ctx, key, choice="_skip")
+        else:
+            await ask(ctx, key, error=ctx.t("This question cannot be skipped."))
+    elif verb == "back":
+        if draft["history"]:
+            await answer(ctx, key, choice="_back")
+        else:
+            await ask(ctx, key, error=ctx.t("This is the first question: there is nothing to go back to."))
+    elif field.type == "photos" and draft["values"].get("photos"):
+        await answer(ctx, key, choice="_done")
+    elif field.type == "photos":
+        await ask(ctx, key, error=ctx.t("No photo has come yet. Send photos, or skip this step."))
+    else:
+        await ask(ctx, key, error=ctx.t("Please type your answer to this question."))
 
 
 async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
     draft = ctx.state["draft"]
     values = draft["values"]
     field = FIELDS[key]
+    approx = False
     if choice == "_back":
         if draft["history"]:
             previous = draft["history"].pop()
             ctx.set_state(draft=draft)
             await ask(ctx, previous)
+        return
+    if choice == "_retype":
+        await ask(ctx, key)
         return
     if choice == "_skip":
         if not field.optional:
@@ -262,41 +307,130 @@ async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
         values.pop("photos", None)
         for album in {p.get("album") for p in draft.get("photos_pending") or [] if p.get("album")}:
             ctx.unsay(f"album:{album}")  # its count would now come after the next question
+    elif choice is not None and choice.startswith("_pick:"):
+        unsure = draft.get("unsure") or {}
+        index = small_int(choice.removeprefix("_pick:"), digits=2)
+        if unsure.get("key") != key or index is None or index >= len(unsure.get("readings", ())):
+            await ask(ctx, key)
+            return
+        value, approx = unsure["readings"][index], bool(unsure.get("approx"))
     else:
         try:
-            value = await parse(ctx, field, choice)
+            value, approx = await parse(ctx, field, choice)
         except Invalid as exc:
-            values = {k: ctx.t.number(v) if isinstance(v, int) else v for k, v in exc.values.items()}
-            await ask(ctx, key, error=ctx.t(exc.msgid, **values))
+            shown_values = {k: ctx.t.number(v) if isinstance(v, int) else v for k, v in exc.values.items()}
+            await ask(ctx, key, error=ctx.t(exc.msgid, **shown_values))
+            return
+        except Unsure as unsure:
+            ask_which(ctx, key, unsure)
             return
         except _Pending as pending:
             # The answer was taken (a photo, a unit search) but the step is not finished.
             if pending.reply is not None:
                 ctx.say(pending.reply[0], pending.reply[1], columns=1)
             return
-    set_value(values, key, value)
+    if key == "kind" and await kind_changes(ctx, value):
+        return
+    set_value(values, key, value, approx=approx)
+    await answered(ctx, key, field, value)
+
+
+async def answered(ctx: Context, key: str, field: Field, value: Any) -> None:
+    draft = ctx.state["draft"]
     if ctx.conversation.flow == CORRECT:
-        from handlers.report_view import finish_correction
+        from handlers.report_view import confirm_correction
 
         ctx.set_state(draft=draft)
-        await finish_correction(ctx, key)
+        await confirm_correction(ctx, key)
         return
     if not draft["history"] or draft["history"][-1] != key:
         draft["history"].append(key)
     ctx.set_state(draft=draft)
     echo = None
-    if field.type == "money" and value is not None:
+    if field.measure is not None and value is not None:
+        # What was read is said back, formatted, before it counts.
         echo = ctx.t("✓ {label}: {value}", label=ctx.t(field.label), value=display(ctx, key, value))
     await advance(ctx, echo=echo)
 
 
-def set_value(values: dict[str, Any], key: str, value: Any) -> None:
+def ask_which(ctx: Context, key: str, unsure: Unsure) -> None:
+    """Offer the readings of an answer that is not certain: pick one, or type it again."""
+    draft = ctx.state["draft"]
+    draft["unsure"] = {"key": key, "readings": unsure.readings, "approx": unsure.approx}
+    ctx.set_state(draft=draft)
+    t = ctx.t
+    measure = MEASURES[key]
+    labels = [shown(t, measure, reading, unsure.approx) for reading in unsure.readings]
+    question = t(unsure.why, **unsure.values)
+    if len(labels) == 1:
+        options = [Option(t("✅ Yes, {value}", value=labels[0]), "f:_pick:0")]
+    else:
+        options = [Option(label, f"f:_pick:{n}") for n, label in enumerate(labels)]
+    ctx.say(Safe(f"⚠️ {question}"), [*options, Option(t("✏️ Type it again"), "f:_retype")], columns=1)
+
+
+async def kind_changes(ctx: Context, new: str) -> bool:
+    """The kind changed on the review card: every figure stays (the sets of the old kind are kept as
+    added ones); what described only the old kind is dropped after a yes. True while that yes is asked."""
+    values = ctx.state["draft"]["values"]
+    old = values.get("kind")
+    if old is None or old == new or old not in KINDS or new not in KINDS:
+        return False
+    kept = [name for name in figure_sets(values)
+            if any(values.get(k) is not None for k in FIGURE_SETS[name].fields)]
+    values["sets"] = [name for name in kept if name not in KINDS[new].sets]
+    if not dropped_by(values, new):
+        return False
+    draft = ctx.state["draft"]
+    draft["kind_to"] = new
+    ctx.set_state(draft=draft)
+    ask_kind_change(ctx)
+    return True
+
+
+def dropped_by(values: dict[str, Any], new: str) -> list[str]:
+    """What describes the draft's kind only, answered, and not asked by ``new``."""
+    old = KINDS[str(values.get("kind"))]
+    return [key for key in old.details if key not in KINDS[new].details and values.get(key) is not None]
+
+
+def ask_kind_change(ctx: Context) -> None:
+    t = ctx.t
+    draft = ctx.state["draft"]
+    values, new = draft["values"], draft["kind_to"]
+    ctx.conversation.step = CONFIRM_KIND
+    what = "; ".join(f"{t(FIELDS[k].label)}: {display(ctx, k, values[k])}" for k in dropped_by(values, new))
+    ctx.say(t("{kind} does not ask for {what}. Change the kind and drop it?", kind=t(KINDS[new].label), what=what),
+            [Option(t("✅ Yes, change the kind"), "rk:yes"),
+             Option(t("↩️ No, keep {kind}", kind=t(KINDS[str(values['kind'])].label)), "rk:no")], columns=1)
+
+
+@action("rk", current_only=True, roles=REPORTERS)
+async def on_kind_change(ctx: Context, arg: str) -> None:
+    if ctx.conversation.flow not in (FLOW, CORRECT) or ctx.conversation.step != CONFIRM_KIND:
+        return
+    draft = ctx.state["draft"]
+    values = draft["values"]
+    new = draft.pop("kind_to", None)
+    if arg == "yes" and new in KINDS:
+        for key in KINDS[str(values.get("kind"))].details:
+            if key not in KINDS[new].details:
+                values.pop(key, None)
+        set_value(values, "kind", new)
+        await answered(ctx, "kind", FIELDS["kind"], new)
+        return
+    ctx.set_state(draft=draft)
+    await ask(ctx, REVIEW if ctx.conversation.flow == FLOW else "kind")
+
+
+def set_value(values: dict[str, Any], key: str, value: Any, *, approx: bool = False) -> None:
     values[key] = value
-    if key == "kind":
-        # Answers that belonged only to the previous kind no longer apply.
-        own = set(KINDS[value].fields)
-        for stale in [k for k in values if k in KIND_FIELDS and k not in own]:
-            del values[stale]
+    estimates = set(values.get("approx") or ())
+    (estimates.add if approx and value is not None else estimates.discard)(key)
+    if estimates:
+        values["approx"] = sorted(estimates)
+    else:
+        values.pop("approx", None)
     if key == "pair":
         if value == "other":
             values.pop("partner", None)
@@ -314,55 +448,52 @@ class _Pending(Exception):
         self.reply = reply
 
 
-async def parse(ctx: Context, field: Field, choice: str | None) -> Any:
+async def parse(ctx: Context, field: Field, choice: str | None) -> tuple[Any, bool]:
+    """(value, estimate?) of the answer to ``field``; raises Invalid, Unsure or _Pending."""
     incoming = ctx.incoming
     text = incoming.text if choice is None else None
     attachment = incoming.attachment if choice is None else None
     values = ctx.state["draft"]["values"]
     if field.type == "photos":
-        return await take_photo(ctx, attachment, text)
+        return await take_photo(ctx, attachment, text), False
     if field.type == "location":
         if attachment is not None and attachment.kind == "location":
-            return {"lat": attachment.latitude, "lon": attachment.longitude}
+            return {"lat": attachment.latitude, "lon": attachment.longitude}, False
     if attachment is not None and attachment.kind != "location":
         raise Invalid(N_("I was expecting text here, not a photo or a file."))
     if field.type == "choice":
         allowed = {value for value, _ in field.choices}
         if choice in allowed:
-            return choice
-        raise Invalid(N_("Please choose one of the buttons."))
+            return choice, False
+        raise Invalid(N_("Please choose one of the options."))
     if field.type == "pair":
         if choice == "other":
-            return "other"
+            return "other", False
         pairs = {str(p.id): p for p in await reports.pairs_of_unit(ctx.session, int(values["unit"]))}
         if choice in pairs:
             pair = pairs[choice]
             values["partner"] = {"name": pair.partner_name, "country": pair.partner_country,
                                  "province": pair.partner_province}
-            return pair.id
-        raise Invalid(N_("Please choose one of the buttons, or “Another partner”."))
+            return pair.id, False
+        raise Invalid(N_("Please choose one of the options, or “Another partner”."))
     if field.type == "date":
+        max_age = ctx.config.report_max_age_days
         if choice:
             try:
                 typed = dt.date.fromisoformat(choice).strftime("%d/%m/%Y")
             except ValueError:
-                raise Invalid(N_("Please choose one of the buttons.")) from None
-            return parse_date(typed, today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
-        return parse_date(_text(text), today=ctx.today, max_age_days=ctx.config.report_max_age_days).isoformat()
+                raise Invalid(N_("Please choose one of the options.")) from None
+            return parse_date(typed, today=ctx.today, max_age_days=max_age).isoformat(), False
+        return parse_date(_text(text), today=ctx.today, max_age_days=max_age).isoformat(), False
     if field.type == "unit":
-        return await find_unit(ctx, choice, text)
+        return await find_unit(ctx, choice, text), False
     if choice is not None:
         raise Invalid(N_("Please type your answer."))
-    if field.type == "count":
-        return parse_count(_text(text))
-    if field.type == "decimal":
-        return str(parse_decimal(_text(text)))
-    if field.type == "money":
-        amount, currency = parse_money(_text(text))
-        return {"amount": str(amount), "currency": currency}
+    if field.measure is not None:
+        return read_figure(field.measure, _text(text), ctx.t, values)
     if field.type == "location":
-        return {"place": clean_text(text, limit=field.limit)}
-    return clean_text(text, limit=field.limit, multiline=field.type == "longtext")
+        return {"place": clean_text(text, limit=field.limit)}, False
+    return clean_text(text, limit=field.limit, multiline=field.type == "longtext"), False
 
 
 def _text(text: str | None) -> str:
@@ -375,12 +506,10 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
     values = ctx.state["draft"]["values"]
     photos = list(ctx.state["draft"].get("photos_pending") or [])
     if attachment is None:
-        if text and fold(text) in ("xong", "done", "ok", "het"):
-            raise Invalid(N_("Tap Done when you have sent all the photos."))
-        raise Invalid(N_("Send photos here, or tap Skip."))
+        raise Invalid(N_("Send photos here, or skip this step."))
     if attachment.kind == "photo" and (attachment.mime_type or "image/jpeg") in _IMAGE_TYPES:
         if len(photos) >= MAX_PHOTOS:
-            raise Invalid(N_("That is already {limit} photos, the most one report holds. Tap Done."),
+            raise Invalid(N_("That is already {limit} photos, the most one report holds. Choose Done."),
                           limit=MAX_PHOTOS)
         if any(p["file_id"] == attachment.file_id for p in photos):
             raise _Pending()
@@ -402,7 +531,7 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
         raise _Pending((said, [Option(t("✅ Done"), "f:_done")]))
     if attachment.kind == "document":
         raise Invalid(N_("Only photos can be attached (JPEG, PNG, WebP or HEIC). Send the picture as a photo."))
-    raise Invalid(N_("That is not a photo. Send photos here, or tap Skip."))
+    raise Invalid(N_("That is not a photo. Send photos here, or skip this step."))
 
 
 async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
@@ -414,7 +543,7 @@ async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
     if choice is not None:
         chosen = next((u for u in units if f"u{u.id}" == choice), None)
         if chosen is None:
-            raise Invalid(N_("Please choose one of the buttons."))
+            raise Invalid(N_("Please choose one of the options."))
         ctx.state["draft"]["values"]["unit_name"] = chosen.name
         return chosen.id
     key = fold(_text(text))
@@ -443,16 +572,12 @@ def display(ctx: Context, key: str, value: Any, values: dict[str, Any] | None = 
         return t("—")
     if field is None:
         return str(value)
+    if field.measure is not None:
+        return shown(t, field.measure, value, key in (values.get("approx") or ()))
     if field.type == "choice":
         return t(dict(field.choices).get(value, str(value)))
     if field.type == "date":
         return t.date(dt.date.fromisoformat(value))
-    if field.type == "count":
-        return t.number(int(value))
-    if field.type == "decimal":
-        return t.number(Decimal(value))
-    if field.type == "money":
-        return t.money(Decimal(value["amount"]), value["currency"])
     if field.type == "photos":
         return t.plural("{n} photo", "{n} photos", len(value))
     if field.type == "location":
@@ -476,9 +601,9 @@ def review_lines(ctx: Context, values: dict[str, Any]) -> list[str]:
 
     lines = []
     for key in field_keys(values):
-        if key not in values:
+        if key not in values or (FIELDS[key].measure is not None and values[key] is None):
             continue
-        lines.append(f"<b>{ctx.t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key]))}")
+        lines.append(f"<b>{ctx.t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key], values))}")
     return lines
 
 
@@ -495,22 +620,41 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
                        "Submit anyway only if this is a different activity.",
                        id=duplicate.id, date=t.date(duplicate.activity_date)))
     lines.append("")
-    lines.append(t("Tap a field to fix it, or submit."))
+    lines.append(t("Tap a field to fix it, add figures, or submit."))
     fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
            if (k in values and k not in ("unit",)) or (k == "unit" and not values.get("unit_fixed"))]
+    more = [Option(t("➕ Add figures"), "rv:add")] if addable(values) else []
     ctx.say(Safe("\n".join(lines)),
-            [*fix, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+            [*fix, *more, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+
+
+def addable(values: dict[str, Any]) -> list[str]:
+    """The sets of figures the draft does not ask for yet."""
+    present = set(figure_sets(values))
+    return [name for name in FIGURE_SETS if name not in present]
 
 
 @action("rv", current_only=True, roles=REPORTERS)
 async def on_review(ctx: Context, arg: str) -> None:
-    if ctx.conversation.flow != FLOW or ctx.conversation.step != REVIEW:
+    if ctx.conversation.flow != FLOW or ctx.conversation.step not in (REVIEW, ADD):
         ctx.notice = ctx.t("This report was already submitted or discarded.")
         return
     verb, _, key = arg.partition(":")
     values = ctx.state["draft"]["values"]
     if verb == "fix" and key in field_keys(values) and not (key == "unit" and values.get("unit_fixed")):
         await ask(ctx, key)
+    elif verb == "add":
+        choices = addable(values)
+        ctx.conversation.step = ADD
+        ctx.say(ctx.t("Which figures do you want to add?"),
+                [*(Option(ctx.t(FIGURE_SETS[name].label), f"rv:set:{name}") for name in choices),
+                 Option(ctx.t("⬅️ Back to the report"), "rv:back")], columns=2)
+    elif verb == "set" and key in addable(values):
+        values["sets"] = [*values.get("sets", []), key]
+        ctx.set_state(draft=ctx.state["draft"])
+        await advance(ctx)
+    elif verb == "back":
+        await ask(ctx, REVIEW)
     elif verb == "cancel":
         await cancel(ctx, "")
     elif verb == "submit":
@@ -533,8 +677,9 @@ async def submit(ctx: Context) -> None:
         ctx.say(ctx.t("You can no longer report for this unit, so the draft was discarded. "
                       "Send /report to start again."))
         return
-    report, created = await reports.submit(ctx.session, token=draft["token"], values=values, author=ctx.person,
-                                           channel=ctx.incoming.channel, now=ctx.now)
+    report, created = await reports.submit(ctx.session, token=draft["token"], values=values,
+                                           details=details_of(values), figures=figures_of(values),
+                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now)
     end_flow(ctx)
     # The review card's buttons are now old ones; a tap on its Submit (the answer never arrived, say)
     # is recognised by this and told which report it made.

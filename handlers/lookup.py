@@ -13,7 +13,7 @@ from handlers.filters import Filters, parse_filters
 from handlers.i18n import N_, Safe, esc
 from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
-from handlers.report_view import card, key_figure
+from handlers.report_view import card, key_figure, version_changes
 from storage import lookup, people, reports
 from storage.models import Report
 from storage.scope import Scope
@@ -91,13 +91,17 @@ async def show_report(ctx: Context, report_id: int) -> None:
     if len(history) > 1 or report.status != "submitted":
         names = await people.names(ctx.session, {v.changed_by_person_id for v in history})
         lines.append(t("<b>History</b>"))
+        previous = None
         for version in history:
             lines.append(t("v{version} {action} by {name}, {when}", version=version.version,
                            action=t(ACTIONS.get(version.action, version.action)),
                            name=names.get(version.changed_by_person_id or 0, "—"),
                            when=version.changed_at.astimezone(ctx.config.tz).strftime("%d/%m/%Y %H:%M")))
-            if version.note and version.action in ("voided", "corrected"):
+            if version.note and version.action == "voided":
                 lines[-1] += f" – {esc(version.note)}"
+            if version.action == "corrected" and previous is not None:
+                lines += [f"   {change}" for change in version_changes(t, previous.data, version.data)]
+            previous = version
     ctx.say(Safe("\n".join(lines)), photos=tuple(p.file_id for p in report.photos if p.channel == ctx.incoming.channel))
 
 

@@ -90,12 +90,17 @@ def parse_date(text: str, *, today: dt.date, max_age_days: int) -> dt.date:
             raise Invalid(N_("{text} is not a date in the calendar. Check the day and the month "
                              "(day first, then month)."), text=text.strip()) from None
         if y is None and day > today:
-            # "24/12" typed in January means last December.
+            # "24/12" typed in January means last December, but "5/12" typed on 1 December is a date to
+            # come, not one of last year: last year only when that is recent enough to be reported.
             try:
-                day = day.replace(year=year - 1)
+                last_year = day.replace(year=year - 1)
             except ValueError:
-                raise Invalid(N_("{text} is not a date in the calendar. Check the day and the month "
-                                 "(day first, then month)."), text=text.strip()) from None
+                last_year = None
+            if last_year is not None and (today - last_year).days <= max_age_days:
+                day = last_year
+            else:
+                raise Invalid(N_("{date} has not come yet. Report an activity once it has taken place."),
+                              date=day.strftime("%d/%m/%Y"))
     if day > today:
         raise Invalid(N_("The date cannot be in the future."))
     if (today - day).days > max_age_days:

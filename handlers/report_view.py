@@ -1,37 +1,35 @@
 """After submitting: the one-line summary, "my reports", and the author's corrections and withdrawals
-within 48 hours, each kept as a new version."""
+within 48 hours. A correction shows "old → new" and is saved only when the author says so; each change is
+kept as a new version, whose history names what changed in the reader's language."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
-from handlers.i18n import N_, Safe, esc
+from handlers.i18n import N_, Safe, Translator, esc
+from handlers.measures import MEASURES, MONEY
 from handlers.parsing import small_int
-from handlers.report_form import FIELDS, KINDS, field_keys
+from handlers.report_form import COUNTRIES, FIELDS, KINDS, field_keys
+from handlers.report_values import DETAILS, details_of, figures_of, values_of
+from handlers.totals import key_figure as figure_of
 from storage import reports
-from storage.models import Report
+from storage.models import Report, ReportPhoto
+from storage.stats import exact
 
 EDIT_WINDOW = dt.timedelta(hours=48)
-# Fields an author may correct after submitting (the unit and the kind define the report itself).
-CORRECTABLE = ("date", "venue", "participants_ours", "participants_partner", "gift_items", "gift_packages",
-               "value", "recipients", "occasion", "delegations", "delegation_people", "markers", "km",
-               "patients", "medicine_value", "sessions", "description")
+CORRECT = "correct"
+CONFIRM = "confirm_correction"
+# What an author may not correct: the unit is whom the report is for.
+NOT_CORRECTABLE = ("unit",)
 
 
 def key_figure(ctx: Context, report: Report) -> str:
-    t = ctx.t
-    if report.amount is not None and report.currency:
-        return t.money(report.amount, report.currency)
-    if report.gift_packages:
-        return t.plural("{n} package", "{n} packages", report.gift_packages)
-    people = (report.participants_ours or 0) + (report.participants_partner or 0)
-    if people:
-        return t.plural("{n} person", "{n} people", people)
-    return ""
+    return figure_of(ctx.t, {(m.measure, m.currency): exact(m.amount) for m in report.measures})
 
 
 def summary_line(ctx: Context, report: Report) -> str:
@@ -44,34 +42,8 @@ def summary_line(ctx: Context, report: Report) -> str:
     return " · ".join(parts)
 
 
-def values_of(report: Report) -> dict[str, Any]:
-    """A report as draft values, so the form's display and parsing serve corrections too."""
-    values: dict[str, Any] = {
-        "unit": report.unit_id, "unit_name": report.unit.name, "unit_fixed": True, "kind": report.kind,
-        "date": report.activity_date.isoformat(), "venue": report.venue,
-        "participants_ours": report.participants_ours, "participants_partner": report.participants_partner,
-        "description": report.description, "gift_packages": report.gift_packages,
-        "delegations": report.delegations, "delegation_people": report.delegation_people,
-    }
-    if report.pair_id:
-        values["pair"] = report.pair_id
-        values["partner"] = {"name": report.partner_name, "country": report.partner_country,
-                             "province": report.partner_province}
-    else:
-        values.update(pair="other", partner_name=report.partner_name, partner_country=report.partner_country)
-    values.update(report.details or {})
-    values["photos"] = [{"file_id": p.file_id} for p in report.photos] or None
-    if report.latitude is not None and report.longitude is not None:
-        values["location"] = {"lat": report.latitude, "lon": report.longitude}
-    elif (report.details or {}).get("place"):
-        values["location"] = {"place": report.details["place"]}
-    else:
-        values["location"] = None
-    return {k: v for k, v in values.items() if k in FIELDS or k in ("unit_name", "unit_fixed", "partner")}
-
-
 def card(ctx: Context, report: Report) -> Safe:
-    from handlers.flows import display
+    from handlers.flows import review_lines
 
     t = ctx.t
     values = values_of(report)
@@ -80,9 +52,7 @@ def card(ctx: Context, report: Report) -> Safe:
         lines.append(t("❌ Voided by an administrator: {reason}", reason=report.status_reason or "—"))
     elif report.status != "submitted":
         lines.append(t("❌ Withdrawn by the author."))
-    for key in field_keys(values):
-        if key in values and key != "unit":
-            lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key], values))}")
+    lines += review_lines(ctx, {k: v for k, v in values.items() if k != "unit"})
     lines.append(t("Filed by {name} on {date}, version {version}.", name=report.author.display_name,
                    date=t.date(report.created_at.astimezone(ctx.config.tz).date()), version=report.version))
     return Safe("\n".join(lines))
@@ -91,6 +61,10 @@ def card(ctx: Context, report: Report) -> Safe:
 def editable(ctx: Context, report: Report) -> bool:
     return (report.status == "submitted" and ctx.person is not None
             and report.author_person_id == ctx.person.id and ctx.now - report.created_at <= EDIT_WINDOW)
+
+
+def correctable(values: dict[str, Any]) -> list[str]:
+    return [k for k in field_keys(values) if k not in NOT_CORRECTABLE]
 
 
 @command("myreports", N_("My recent reports"), roles=REPORTERS)
@@ -145,9 +119,8 @@ async def choose_correction(ctx: Context, arg: str) -> None:
     if report is None:
         return
     values = values_of(report)
-    keys = [k for k in field_keys(values) if k in CORRECTABLE]
     ctx.say(ctx.t("Which field of report #{id} do you want to correct?", id=report.id),
-            [Option(ctx.t(FIELDS[k].label), f"ec:{report.id}:{k}") for k in keys], columns=2)
+            [Option(ctx.t(FIELDS[k].label), f"ec:{report.id}:{k}") for k in correctable(values)], columns=2)
 
 
 @action("ec", roles=REPORTERS)
@@ -156,30 +129,82 @@ async def start_correction(ctx: Context, arg: str) -> None:
 
     report_id, _, key = arg.partition(":")
     report = await _changeable_report(ctx, report_id)
-    if report is None or key not in CORRECTABLE or key not in field_keys(values_of(report)):
+    if report is None:
+        return
+    values = values_of(report)
+    if key not in correctable(values):
         return
     if ctx.conversation.flow is not None:
         ctx.say(ctx.t("Finish or cancel the report you are writing first."))
         return
-    ctx.conversation.flow = "correct"
+    ctx.conversation.flow = CORRECT
     ctx.set_state(draft={"token": f"correct-{report.id}", "report": report.id, "started": ctx.now.isoformat(),
-                         "values": values_of(report), "history": []})
+                         "values": values, "before": values, "history": []})
     await ask(ctx, key)
 
 
-async def finish_correction(ctx: Context, key: str) -> None:
-    from handlers.flows import end_flow
+def touched(draft: dict[str, Any]) -> list[str]:
+    """The draft values a correction changed (a field and what goes with it: the partner with the pair, the
+    other side with "mỗi bên", the sets with the kind)."""
+    before, after = draft["before"], draft["values"]
+    return sorted(k for k in {*before, *after} if before.get(k) != after.get(k))
 
+
+async def confirm_correction(ctx: Context, key: str) -> None:
+    """Show what the correction changes, old → new, and ask whether to save it."""
+    from handlers.flows import display
+
+    t = ctx.t
     draft = ctx.state["draft"]
+    before, after = draft["before"], draft["values"]
+    lines = [t("<b>Correct report #{id}?</b>", id=draft["report"])]
+    for name in [k for k in touched(draft) if k in FIELDS]:
+        lines.append(t("{field}: {old} → {new}", field=t(FIELDS[name].label),
+                       old=display(ctx, name, before.get(name), before),
+                       new=display(ctx, name, after.get(name), after)))
+    if len(lines) == 1:
+        lines.append(t("Nothing would change."))
+    ctx.conversation.step = CONFIRM
+    draft["at"] = key
+    ctx.set_state(draft=draft)
+    ctx.say(Safe("\n".join(lines)), [Option(t("✅ Save"), "cs:save"), Option(t("✏️ Change it again"), "cs:again"),
+                                     Option(t("↩️ Keep it as it was"), "cs:keep")], columns=1)
+
+
+@action("cs", current_only=True, roles=REPORTERS)
+async def on_correction(ctx: Context, arg: str) -> None:
+    from handlers.flows import ask, end_flow
+
+    if ctx.conversation.flow != CORRECT or ctx.conversation.step != CONFIRM:
+        return
+    draft = ctx.state["draft"]
+    if arg == "again":
+        await ask(ctx, draft.get("at") or "description")
+        return
     end_flow(ctx)
+    if arg != "save":
+        ctx.say(ctx.t("The correction was cancelled. The report is unchanged."))
+        return
     report = await _changeable_report(ctx, str(draft["report"]), lock=True)
     if report is None:
         return
     assert ctx.person is not None
-    # Only the corrected field: another change made meanwhile (another channel) must survive.
-    reports.apply_values(report, {**values_of(report), key: draft["values"].get(key)})
+    changed = touched(draft)
+    # Only what this correction changed: another change made meanwhile (another channel) must survive.
+    values = values_of(report)
+    for key in changed:
+        if key in draft["values"]:
+            values[key] = draft["values"][key]
+        else:
+            values.pop(key, None)
+    reports.apply_values(report, values, details_of(values), figures_of(values))
+    if "photos" in changed:
+        report.photos = [ReportPhoto(position=n, channel=ctx.incoming.channel, file_id=p["file_id"],
+                                     file_unique_id=p.get("unique_id"), file_size=p.get("size"),
+                                     stored_path=p.get("path"))
+                         for n, p in enumerate(values.get("photos") or [])]
     await reports.record_change(ctx.session, report, action="corrected", by=ctx.person, now=ctx.now,
-                                note=key)
+                                note=",".join(k for k in changed if k in FIELDS)[:500])
     ctx.say(Safe(ctx.t("✅ Report #{id} corrected (version {version}).", id=report.id, version=report.version)
                  + "\n" + summary_line(ctx, report)))
 
@@ -208,3 +233,81 @@ async def withdraw(ctx: Context, arg: str) -> None:
 @action("wn", roles=REPORTERS)
 async def keep(ctx: Context, _arg: str) -> None:
     ctx.notice = ctx.t("Nothing changed.")
+
+
+# --- what a version changed, for the history ---------------------------------------------------
+
+
+def version_changes(t: Translator, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """"Field: old → new" for what differs between two versions' snapshots, in ``t``'s language."""
+    lines: list[str] = []
+    for label, old, new in _differences(t, before, after):
+        lines.append(t("{field}: {old} → {new}", field=label, old=old or "—", new=new or "—"))
+    return lines
+
+
+def _differences(t: Translator, before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:
+    found: list[tuple[str, str, str]] = []
+
+    def choice(key: str, value: Any) -> str:
+        return t(dict(FIELDS[key].choices).get(value, str(value))) if value is not None else ""
+
+    def text(value: Any) -> str:
+        return _short(str(value or ""))
+
+    simple = (("kind", lambda v: t(KINDS[v].label) if v in KINDS else str(v or "")),
+              ("activity_date", lambda v: t.date(dt.date.fromisoformat(v)) if v else ""),
+              ("partner_name", lambda v: str(v or "")),
+              ("partner_country", lambda v: t(dict(COUNTRIES).get(str(v), str(v))) if v else ""),
+              ("venue", lambda v: choice("venue", v)),
+              ("description", text))
+    labels: dict[str, str] = {"kind": FIELDS["kind"].label, "activity_date": FIELDS["date"].label,
+              "partner_name": FIELDS["pair"].label, "partner_country": FIELDS["partner_country"].label,
+              "venue": FIELDS["venue"].label, "description": FIELDS["description"].label}
+    for key, show in simple:
+        if before.get(key) != after.get(key):
+            found.append((t(labels[key]), show(before.get(key)), show(after.get(key))))
+    old_details, new_details = before.get("details") or {}, after.get("details") or {}
+    for key in (*DETAILS, "place"):
+        old_value, new_value = old_details.get(key), new_details.get(key)
+        if old_value == new_value:
+            continue
+        field = FIELDS[key] if key in FIELDS else FIELDS["location"]
+        if field.choices:
+            found.append((t(field.label), choice(key, old_value), choice(key, new_value)))
+        else:
+            found.append((t(field.label), text(old_value), text(new_value)))
+    old_figures, new_figures = _figures(before), _figures(after)
+    for measure in MEASURES:
+        old, new = old_figures.get(measure, {}), new_figures.get(measure, {})
+        if old != new:
+            found.append((t(MEASURES[measure].label), _figure_text(t, measure, old), _figure_text(t, measure, new)))
+    if len(before.get("photos") or []) != len(after.get("photos") or []):
+        found.append((t(FIELDS["photos"].label), str(len(before.get("photos") or [])),
+                      str(len(after.get("photos") or []))))
+    if (before.get("latitude"), before.get("longitude")) != (after.get("latitude"), after.get("longitude")):
+        found.append((t(FIELDS["location"].label), _point(before), _point(after)))
+    return found
+
+
+def _figures(snapshot: dict[str, Any]) -> dict[str, dict[str, Decimal]]:
+    figures: dict[str, dict[str, Decimal]] = {}
+    for row in snapshot.get("measures") or []:
+        figures.setdefault(row["measure"], {})[row.get("currency") or ""] = exact(row["amount"])
+    return figures
+
+
+def _figure_text(t: Translator, measure: str, figure: dict[str, Decimal]) -> str:
+    if MEASURES[measure].kind == MONEY:
+        return " · ".join(t.money(amount, currency) for currency, amount in sorted(figure.items()))
+    return t.number(figure[""]) if "" in figure else ""
+
+
+def _point(snapshot: dict[str, Any]) -> str:
+    if snapshot.get("latitude") is None:
+        return ""
+    return f"{snapshot['latitude']:.5f}, {snapshot['longitude']:.5f}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

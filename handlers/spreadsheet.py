@@ -31,7 +31,9 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.i18n import N_, Translator
+from handlers.measures import DECIMAL, MEASURES, MONEY
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
+from handlers.report_values import DETAILS
 from storage.digests import ReportRow
 from storage.models import Report
 
@@ -42,8 +44,7 @@ REPORTS_SHEET = N_("Reports")
 SUMMARY_SHEET = N_("Summary")
 
 # Fields kept in a report's details, each a column of its own (in the form's order).
-DETAIL_FIELDS = ("exchange_type", "gift_items", "recipients", "occasion", "direction", "markers", "km",
-                 "patients", "outreach_topic", "sessions", "twinning_event")
+DETAIL_FIELDS = DETAILS
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
     ("id", N_("Report no."), 9),
@@ -56,17 +57,12 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
     ("partner_country", N_("Partner country"), 12),
     ("partner_province", N_("Partner province"), 16),
     ("venue", N_("Held"), 18),
-    ("participants_ours", N_("Participants (our side)"), 10),
-    ("participants_partner", N_("Participants (partner side)"), 10),
-    ("gift_packages", N_("Gift packages"), 10),
-    ("delegations", N_("Delegations"), 10),
-    ("delegation_people", N_("People in the delegations"), 10),
-    ("amount", N_("Value"), 16),
-    ("currency", N_("Currency"), 8),
+    # the measures' columns go here (see ReportsWorkbook)
     *((key, FIELDS[key].label, 16) for key in DETAIL_FIELDS),
     ("place", N_("Place"), 20),
     ("latitude", N_("Latitude"), 10),
     ("longitude", N_("Longitude"), 10),
+    ("photos", N_("Photos"), 8),
     ("description", N_("Description"), 60),
     ("status", N_("Status"), 10),
     ("status_reason", N_("Status reason"), 20),
@@ -76,6 +72,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
     ("created_at", N_("Filed at"), 17),
     ("updated_at", N_("Last changed at"), 17),
 )
+MEASURES_AFTER = "venue"
+MONEY_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.###"
 
 _VENUES = dict(FIELDS["venue"].choices)
 _STATUSES = {"submitted": N_("submitted"), "withdrawn": N_("withdrawn"), "voided": N_("voided")}
@@ -90,21 +89,37 @@ def sheet_title(t: Translator, msgid: str) -> str:
 
 
 class ReportsWorkbook:
-    def __init__(self, locale: str, *, tz: dt.tzinfo = DEFAULT_TZ) -> None:
+    """``figures``: the (measure, currency) columns to have, in order (``measure_columns``); by default one
+    per measure, values in đồng."""
+
+    def __init__(self, locale: str, *, tz: dt.tzinfo = DEFAULT_TZ,
+                 figures: list[tuple[str, str]] | None = None) -> None:
         self.t = Translator(locale, tz)
         self.tz = tz
         self.count = 0
+        self.figures = figures if figures is not None else [
+            (key, "VND" if measure.kind == MONEY else "") for key, measure in MEASURES.items()]
+        at = [key for key, _, _ in COLUMNS].index(MEASURES_AFTER) + 1
+        measure_columns = [(f"{key}|{currency}", self._measure_header(key, currency), 14)
+                           for key, currency in self.figures]
+        self.columns = [*COLUMNS[:at], *measure_columns, *COLUMNS[at:]]
         self._book = Workbook(write_only=True)
         self._sheet: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, REPORTS_SHEET))
         self._summary: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, SUMMARY_SHEET))
-        for index, (_, _, width) in enumerate(COLUMNS, start=1):
+        for index, (_, _, width) in enumerate(self.columns, start=1):
             self._sheet.column_dimensions[_letter(index)].width = width
         self._sheet.freeze_panes = "C2"
+        self._sheet.auto_filter.ref = f"A1:{_letter(len(self.columns))}1"
         bold = Font(bold=True)
-        self._sheet.append([self._cell(self._sheet, self.t(header), font=bold) for _, header, _ in COLUMNS])
+        self._sheet.append([self._cell(self._sheet, header if "|" in key else self.t(header), font=bold)
+                            for key, header, _ in self.columns])
         self._kinds = {key: self.t(kind.label) for key, kind in KINDS.items()}
         self._countries = {code: self.t(label) for code, label in COUNTRIES}
         self._venues = {key: self.t(label) for key, label in _VENUES.items()}
+
+    def _measure_header(self, key: str, currency: str) -> str:
+        label = self.t(MEASURES[key].label)
+        return f"{label} ({currency})" if currency else label
 
     @staticmethod
     def _cell(sheet: WriteOnlyWorksheet, value: Any, *, font: Font | None = None,
@@ -139,8 +154,13 @@ class ReportsWorkbook:
         t, sheet = self.t, self._sheet
         details = row.details or {}
         values: list[Any] = []
-        for key, _, _ in COLUMNS:
-            if key == "activity_date":
+        for key, _, _ in self.columns:
+            if "|" in key:
+                measure, currency = key.split("|")
+                figure = row.measures.get((measure, currency))
+                number_format = MONEY_FORMAT if MEASURES[measure].kind != DECIMAL else DECIMAL_FORMAT
+                values.append(None if figure is None else self._cell(sheet, figure, number_format=number_format))
+            elif key == "activity_date":
                 values.append(self._cell(sheet, row.activity_date, number_format=_DATE_FORMAT))
             elif key in ("created_at", "updated_at"):
                 local = getattr(row, key).astimezone(self.tz).replace(tzinfo=None, microsecond=0)
@@ -153,8 +173,6 @@ class ReportsWorkbook:
                 values.append(self._venues.get(row.venue, row.venue))
             elif key == "status":
                 values.append(t(_STATUSES[row.status]) if row.status in _STATUSES else row.status)
-            elif key == "amount":
-                values.append(row.amount)
             elif key == "place":
                 values.append(details.get("place"))
             elif key in DETAIL_FIELDS:
@@ -169,8 +187,6 @@ class ReportsWorkbook:
         choices = dict(FIELDS[key].choices)
         if choices:
             return self.t(choices[value]) if value in choices else str(value)
-        if key == "km":
-            return Decimal(str(value))
         if isinstance(value, int | float | Decimal | str):
             return value
         return json.dumps(value, ensure_ascii=False)
@@ -205,11 +221,20 @@ def _letter(index: int) -> str:
     return get_column_letter(index)
 
 
+def measure_columns(found: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (measure, currency) columns a sheet needs for ``found``, in the measures' declared order."""
+    from handlers.totals import currencies
+
+    found = set(found)
+    return [(measure, currency) for measure in MEASURES
+            for currency in currencies(c for m, c in found if m == measure)]
+
+
 def write_reports_workbook(rows: Iterable[ReportRow | Report], summary_rows: list[tuple[str, object]], locale: str,
-                           *, tz: dt.tzinfo = DEFAULT_TZ) -> bytes:
+                           *, tz: dt.tzinfo = DEFAULT_TZ, figures: list[tuple[str, str]] | None = None) -> bytes:
     """The XLSX file: a sheet with one row per report (every field), then the summary sheet.
 
     ``summary_rows`` are (label, value) pairs in ``locale``; a value of ``None`` makes the label a heading."""
-    book = ReportsWorkbook(locale, tz=tz)
+    book = ReportsWorkbook(locale, tz=tz, figures=figures)
     book.add_all(rows)
     return book.finish(summary_rows)

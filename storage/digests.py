@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +19,20 @@ from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.deliveries import Recipient, insert_ignoring_conflicts
-from storage.models import Cluster, GroupBinding, Identity, Person, Province, Report, Unit, UnitWeek
+from storage.models import (
+    Cluster,
+    GroupBinding,
+    Identity,
+    Person,
+    Province,
+    Report,
+    ReportMeasure,
+    ReportPhoto,
+    Unit,
+    UnitWeek,
+)
 from storage.scope import Scope
-from storage.stats import CENT, Breakdown, figures
+from storage.stats import Breakdown, exact, figures
 
 TREND_WEEKS = 8
 HIGHLIGHTS = 3
@@ -91,13 +102,6 @@ class ReportRow:
     partner_country: str
     partner_province: str | None
     venue: str
-    participants_ours: int | None
-    participants_partner: int | None
-    gift_packages: int | None
-    delegations: int | None
-    delegation_people: int | None
-    amount: Decimal | None
-    currency: str | None
     description: str
     details: dict[str, Any]
     latitude: float | None
@@ -109,6 +113,9 @@ class ReportRow:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (measure, currency) -> figure
+    approx: frozenset[str] = frozenset()
+    photos: int = 0
 
     @classmethod
     def from_report(cls, report: Report) -> ReportRow:
@@ -117,28 +124,23 @@ class ReportRow:
             unit_name=report.unit.name, province_code=report.unit.province_code,
             province_name=report.unit.province.name, kind=report.kind, partner_name=report.partner_name,
             partner_country=report.partner_country, partner_province=report.partner_province, venue=report.venue,
-            participants_ours=report.participants_ours, participants_partner=report.participants_partner,
-            gift_packages=report.gift_packages, delegations=report.delegations,
-            delegation_people=report.delegation_people, amount=_cents(report.amount), currency=report.currency,
             description=report.description, details=dict(report.details or {}), latitude=report.latitude,
             longitude=report.longitude, status=report.status, status_reason=report.status_reason,
             author_name=report.author.display_name, channel=report.channel, version=report.version,
             created_at=report.created_at, updated_at=report.updated_at,
+            measures={(m.measure, m.currency): exact(m.amount) for m in report.measures},
+            approx=frozenset(m.measure for m in report.measures if m.approx), photos=len(report.photos),
         )
-
-
-def _cents(value: Any) -> Decimal | None:
-    # SQLite hands NUMERIC back as float.
-    return None if value is None else Decimal(str(value)).quantize(CENT)
 
 
 _ROW_COLUMNS = (
     Report.id, Report.activity_date, Unit.code, Unit.name, Unit.province_code, Province.name, Report.kind,
-    Report.partner_name, Report.partner_country, Report.partner_province, Report.venue, Report.participants_ours,
-    Report.participants_partner, Report.gift_packages, Report.delegations, Report.delegation_people, Report.amount,
-    Report.currency, Report.description, Report.details, Report.latitude, Report.longitude, Report.status,
-    Report.status_reason, Person.display_name, Report.channel, Report.version, Report.created_at, Report.updated_at,
+    Report.partner_name, Report.partner_country, Report.partner_province, Report.venue, Report.description,
+    Report.details, Report.latitude, Report.longitude, Report.status, Report.status_reason, Person.display_name,
+    Report.channel, Report.version, Report.created_at, Report.updated_at,
 )
+ROWS_AT_ONCE = 500
+_ROW_FIELDS = [f.name for f in fields(ReportRow)][:len(_ROW_COLUMNS)]
 
 
 def report_rows_query(*, start: dt.date, end: dt.date, scope: Scope, include_withdrawn: bool = False) -> Select[Any]:
@@ -154,14 +156,39 @@ def report_rows_query(*, start: dt.date, end: dt.date, scope: Scope, include_wit
 
 async def report_rows(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope,
                       include_withdrawn: bool = False) -> AsyncIterator[ReportRow]:
-    """Reports dated ``start``..``end`` in ``scope``, oldest first, streamed in batches."""
+    """Reports dated ``start``..``end`` in ``scope``, oldest first, streamed in batches, each with its
+    measures and its number of photos."""
     query = report_rows_query(start=start, end=end, scope=scope, include_withdrawn=include_withdrawn)
-    result = await session.stream(query.execution_options(yield_per=1000))
+    batch: list[Any] = []
+    result = await session.stream(query.execution_options(yield_per=ROWS_AT_ONCE))
     async for row in result:
-        values = list(row)
-        values[16] = _cents(values[16])
-        values[19] = dict(values[19] or {})
-        yield ReportRow(*values)
+        batch.append(row)
+        if len(batch) >= ROWS_AT_ONCE:
+            for done in await _completed(session, batch):
+                yield done
+            batch = []
+    for done in await _completed(session, batch):
+        yield done
+
+
+async def _completed(session: AsyncSession, rows: list[Any]) -> list[ReportRow]:
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    measures: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    approx: dict[int, set[str]] = defaultdict(set)
+    for report_id, measure, currency, amount, estimated in await session.execute(
+            select(ReportMeasure.report_id, ReportMeasure.measure, ReportMeasure.currency, ReportMeasure.amount,
+                   ReportMeasure.approx).where(ReportMeasure.report_id.in_(ids))):
+        measures[report_id][(measure, currency or "")] = exact(amount)
+        if estimated:
+            approx[report_id].add(measure)
+    photos = dict((await session.execute(
+        select(ReportPhoto.report_id, func.count(ReportPhoto.id)).where(ReportPhoto.report_id.in_(ids))
+        .group_by(ReportPhoto.report_id))).all())
+    return [ReportRow(**{**dict(zip(_ROW_FIELDS, row, strict=True)), "details": dict(row.details or {})},
+                      measures=measures[row[0]], approx=frozenset(approx[row[0]]), photos=int(photos.get(row[0], 0)))
+            for row in rows]
 
 
 # --- the digest's data ------------------------------------------------------------------------
@@ -176,11 +203,8 @@ class Highlight:
     partner_name: str
     partner_country: str
     partner_province: str | None
-    participants: int
-    gift_packages: int | None
-    amount: Decimal | None
-    currency: str | None
     description: str
+    measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -292,16 +316,23 @@ async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> Dig
     return data
 
 
+_HIGHLIGHT_FIELDS = [f.name for f in fields(Highlight)][:-1]
+# The measures that make an activity big: people and packages, in whatever form they were counted.
+SIZE_MEASURES = ("participants_ours", "participants_partner", "gift_packages", "delegation_people", "patients",
+                 "households", "scholarships")
+
+
 async def highlights(session: AsyncSession, scope: Scope, week: IsoWeek, limit: int = HIGHLIGHTS) -> list[Highlight]:
     """The largest reports of the week (people and gift packages), then the most recent ones."""
-    people = func.coalesce(Report.participants_ours, 0) + func.coalesce(Report.participants_partner, 0)
-    size = people + func.coalesce(Report.gift_packages, 0) + func.coalesce(Report.delegation_people, 0)
+    sizes = (select(ReportMeasure.report_id, func.sum(ReportMeasure.amount).label("size"))
+             .where(ReportMeasure.measure.in_(SIZE_MEASURES)).group_by(ReportMeasure.report_id).subquery())
+    size = func.coalesce(sizes.c.size, 0)
     base: Any = (select(Report.id, Report.activity_date, Unit.name, Report.kind, Report.partner_name,
-                   Report.partner_country, Report.partner_province, people, Report.gift_packages, Report.amount,
-                   Report.currency, Report.description)
-            .join(Unit, Unit.id == Report.unit_id)
-            .where(Report.status == "submitted", Report.activity_date >= week.start,
-                   Report.activity_date <= week.end))
+                        Report.partner_country, Report.partner_province, Report.description)
+                 .join(Unit, Unit.id == Report.unit_id)
+                 .outerjoin(sizes, sizes.c.report_id == Report.id)
+                 .where(Report.status == "submitted", Report.activity_date >= week.start,
+                        Report.activity_date <= week.end))
     largest = (await session.execute(scope.reports(base).where(size > 0).order_by(
         size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(limit))).all()
     chosen: list[Any] = list(largest)
@@ -312,10 +343,13 @@ async def highlights(session: AsyncSession, scope: Scope, week: IsoWeek, limit: 
             latest = latest.where(Report.id.not_in(seen))
         chosen += (await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
                                          .limit(limit - len(chosen)))).all()
-    return [Highlight(id=r[0], activity_date=r[1], unit_name=r[2], kind=r[3], partner_name=r[4],
-                      partner_country=r[5], partner_province=r[6], participants=int(r[7] or 0),
-                      gift_packages=r[8], amount=_cents(r[9]), currency=r[10], description=r[11])
-            for r in chosen]
+    figures: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    if chosen:
+        for report_id, measure, currency, amount in await session.execute(
+                select(ReportMeasure.report_id, ReportMeasure.measure, ReportMeasure.currency, ReportMeasure.amount)
+                .where(ReportMeasure.report_id.in_([r[0] for r in chosen]))):
+            figures[report_id][(measure, currency or "")] = exact(amount)
+    return [Highlight(**dict(zip(_HIGHLIGHT_FIELDS, r, strict=True)), measures=figures[r[0]]) for r in chosen]
 
 
 # --- who receives what ----------------------------------------------------------------------------

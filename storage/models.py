@@ -226,7 +226,8 @@ class ProcessedEvent(Base):
 
 
 class Report(Base):
-    """A submitted activity. Key figures have columns of their own for the digests; the rest is ``details``."""
+    """A submitted activity: one event, with one main kind. Its figures are ``measures`` (one row each);
+    what describes it besides (the type of exchange, what was given, the place) is ``details``."""
 
     __tablename__ = "reports"
     __table_args__ = (
@@ -246,13 +247,6 @@ class Report(Base):
     partner_country: Mapped[str] = mapped_column(String(2))
     partner_province: Mapped[str | None] = mapped_column(String(100))
     venue: Mapped[str] = mapped_column(String(12))
-    participants_ours: Mapped[int | None]
-    participants_partner: Mapped[int | None]
-    gift_packages: Mapped[int | None]
-    delegations: Mapped[int | None]
-    delegation_people: Mapped[int | None]
-    amount: Mapped[Decimal | None] = mapped_column(Numeric(20, 2))
-    currency: Mapped[str | None] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     latitude: Mapped[float | None]
@@ -268,6 +262,23 @@ class Report(Base):
     unit: Mapped[Unit] = relationship(lazy="joined")
     author: Mapped[Person] = relationship(lazy="joined")
     photos: Mapped[list[ReportPhoto]] = relationship(order_by="ReportPhoto.position", lazy="selectin")
+    measures: Mapped[list[ReportMeasure]] = relationship(order_by="ReportMeasure.id", lazy="selectin",
+                                                         cascade="all, delete-orphan")
+
+
+class ReportMeasure(Base):
+    """One figure of a report (``handlers.measures`` declares them): a count, a decimal, or a value in one
+    currency (``currency`` is empty for the others). Totals add these up, values per currency."""
+
+    __tablename__ = "report_measures"
+    __table_args__ = (UniqueConstraint("report_id", "measure", "currency"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    measure: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3), default="", server_default="")
+    amount: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    approx: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class ReportVersion(Base):
@@ -433,6 +444,7 @@ __all__ = [
     "Province",
     "ProvinceAlias",
     "Report",
+    "ReportMeasure",
     "ReportPhoto",
     "ReportVersion",
     "TwinningPair",

@@ -4,6 +4,7 @@ each change kept as a version."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -11,20 +12,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.folding import fold
-from storage.models import Person, Report, ReportPhoto, ReportVersion, TwinningPair, Unit
+from storage.models import Person, Report, ReportMeasure, ReportPhoto, ReportVersion, TwinningPair, Unit
+from storage.stats import exact
 
-_COLUMN_FIELDS = {
-    "kind": "kind",
-    "venue": "venue",
-    "participants_ours": "participants_ours",
-    "participants_partner": "participants_partner",
-    "gift_packages": "gift_packages",
-    "delegations": "delegations",
-    "delegation_people": "delegation_people",
-    "description": "description",
-}
-_NOT_DETAILS = {*_COLUMN_FIELDS, "unit", "unit_name", "unit_fixed", "date", "pair", "partner", "partner_name",
-                "partner_country", "photos", "location", "value", "medicine_value"}
+_COLUMN_FIELDS = ("kind", "venue", "description")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measure of a report as handlers declare it (``handlers.measures``): a count, a decimal, or a
+    value in one currency (``currency`` empty otherwise)."""
+
+    measure: str
+    amount: Decimal
+    currency: str = ""
+    approx: bool = False
 
 
 def snapshot(report: Report) -> dict[str, Any]:
@@ -38,15 +40,10 @@ def snapshot(report: Report) -> dict[str, Any]:
         "partner_country": report.partner_country,
         "partner_province": report.partner_province,
         "venue": report.venue,
-        "participants_ours": report.participants_ours,
-        "participants_partner": report.participants_partner,
-        "gift_packages": report.gift_packages,
-        "delegations": report.delegations,
-        "delegation_people": report.delegation_people,
-        "amount": str(report.amount) if report.amount is not None else None,
-        "currency": report.currency,
         "description": report.description,
         "details": report.details,
+        "measures": [{"measure": m.measure, "currency": m.currency, "amount": str(exact(m.amount)),
+                      "approx": m.approx} for m in report.measures],
         "latitude": report.latitude,
         "longitude": report.longitude,
         "photos": [p.file_id for p in report.photos],
@@ -55,11 +52,12 @@ def snapshot(report: Report) -> dict[str, Any]:
     }
 
 
-def apply_values(report: Report, values: dict[str, Any]) -> None:
-    """Copy draft values onto a report's columns and details."""
-    for key, column in _COLUMN_FIELDS.items():
+def apply_values(report: Report, values: dict[str, Any], details: dict[str, Any], figures: list[Figure]) -> None:
+    """Copy a draft onto a report: its columns from ``values``, what describes it (``details``) and its
+    figures (``figures``), as handlers split them."""
+    for key in _COLUMN_FIELDS:
         if key in values:
-            setattr(report, column, values[key])
+            setattr(report, key, values[key])
     if "date" in values:
         report.activity_date = dt.date.fromisoformat(values["date"])
     if "unit" in values:
@@ -75,19 +73,14 @@ def apply_values(report: Report, values: dict[str, Any]) -> None:
         report.partner_name = values.get("partner_name") or ""
         report.partner_country = values.get("partner_country") or ""
         report.partner_province = None
-    money = values.get("value") or values.get("medicine_value")
-    report.amount = Decimal(money["amount"]) if money else None
-    report.currency = money["currency"] if money else None
     location = values.get("location") or {}
     report.latitude = location.get("lat")
     report.longitude = location.get("lon")
-    details = {k: v for k, v in values.items() if k not in _NOT_DETAILS and v is not None}
-    for money_key in ("value", "medicine_value"):
-        if values.get(money_key):
-            details[money_key] = values[money_key]
+    details = dict(details)
     if location.get("place"):
         details["place"] = location["place"]
     report.details = details
+    set_measures(report, figures)
     report.search_text = fold(" ".join(
         part or "" for part in (report.description, report.partner_name, report.partner_province,
                                 values.get("unit_name"), details.get("place"), details.get("gift_items"),
@@ -95,8 +88,23 @@ def apply_values(report: Report, values: dict[str, Any]) -> None:
     ))
 
 
+def set_measures(report: Report, figures: list[Figure]) -> None:
+    """The report's measures become ``figures``: rows kept and changed in place where the measure and
+    currency stay (a row deleted and inserted again in one flush would clash on the unique key)."""
+    wanted = {(f.measure, f.currency): f for f in figures}
+    for row in list(report.measures):
+        figure = wanted.pop((row.measure, row.currency), None)
+        if figure is None:
+            report.measures.remove(row)
+        else:
+            row.amount, row.approx = figure.amount, figure.approx
+    report.measures.extend(ReportMeasure(measure=f.measure, currency=f.currency, amount=f.amount, approx=f.approx)
+                           for f in wanted.values())
+
+
 async def submit(
-    session: AsyncSession, *, token: str, values: dict[str, Any], author: Person, channel: str, now: dt.datetime
+    session: AsyncSession, *, token: str, values: dict[str, Any], details: dict[str, Any], figures: list[Figure],
+    author: Person, channel: str, now: dt.datetime
 ) -> tuple[Report, bool]:
     """Create the report of a draft; (report, False) when that draft was submitted already."""
     existing = await session.scalar(select(Report.id).where(Report.draft_token == token))
@@ -105,8 +113,8 @@ async def submit(
         assert report is not None
         return report, False
     report = Report(draft_token=token, author=author, channel=channel, created_at=now,
-                    updated_at=now, status="submitted", version=1, details={})
-    apply_values(report, values)
+                    updated_at=now, status="submitted", version=1, details={}, measures=[])
+    apply_values(report, values, details, figures)
     # Its unit, author and photos are at hand: set them rather than load them back after the insert.
     unit = await session.get(Unit, report.unit_id)
     assert unit is not None
@@ -166,7 +174,7 @@ async def record_change(session: AsyncSession, report: Report, *, action: str, b
     report.version += 1
     report.updated_at = now
     await session.flush()
-    await session.refresh(report, ["photos"])
+    await session.refresh(report, ["photos", "measures"])
     session.add(ReportVersion(report_id=report.id, version=report.version, action=action, data=snapshot(report),
                               changed_by_person_id=by.id, changed_at=now, note=note))
     await session.flush()

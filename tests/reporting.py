@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.channels.console import ConsoleChannel
 from handlers.core import Core
+from handlers.report_values import details_of, figures_of
 from storage import people, reports
 from storage.db import Database
 from storage.models import Person, Unit
@@ -49,8 +50,22 @@ async def report(db: Database, clock: Clock, unit_code: str, *, kind: str = "exc
             values["partner"] = {"name": pair.partner_name, "country": pair.partner_country,
                                  "province": pair.partner_province}
         if amount is not None:
-            values["value"] = {"amount": str(Decimal(amount)), "currency": currency}
-        created, _ = await reports.submit(uow.session, token=str(uuid.uuid4()), values=values, author=author,
+            money = "value_medicines" if kind == "medical" else "value_gifts"
+            values[money] = [{"amount": str(Decimal(amount)), "currency": currency}]
+        created, _ = await reports.submit(uow.session, token=str(uuid.uuid4()), values=values,
+                                          details=details_of(values), figures=figures_of(values), author=author,
                                           channel="console", now=clock())
         await uow.commit()
         return created.id
+
+
+def figures(report: Any) -> dict[str, Any]:
+    """A report's measures as ``{"gift_packages": 200, "value_gifts": {"VND": Decimal(...)}}``."""
+    found: dict[str, Any] = {}
+    for m in report.measures:
+        amount = Decimal(str(m.amount)).normalize()
+        if m.currency:
+            found.setdefault(m.measure, {})[m.currency] = amount
+        else:
+            found[m.measure] = int(amount) if amount == amount.to_integral_value() else amount
+    return found

@@ -124,7 +124,7 @@ async def test_photo_sticker_and_file_where_text_is_expected(tg: TelegramHarness
 async def test_text_and_documents_where_photos_are_expected(tg: TelegramHarness, db: Database,
                                                            clock: Clock) -> None:
     user = await at_step(tg, db, clock, "photos")
-    assert "Send photos here, or tap Skip" in text(await user.send("đây là ảnh"))
+    assert "Send photos here, or skip this step" in text(await user.send("đây là ảnh"))
     pdf = user.message("", document={"file_id": "BQAC", "file_unique_id": "d", "file_name": "a.pdf",
                                      "mime_type": "application/pdf", "file_size": 1000})
     del pdf["message"]["text"]

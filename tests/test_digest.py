@@ -20,9 +20,10 @@ from handlers.spreadsheet import write_reports_workbook
 from storage import digests, people
 from storage.db import Database
 from storage.digests import IsoWeek, ReportRow
-from storage.models import Identity, Person, Report, TwinningPair, Unit, UnitWeek
+from storage.models import Identity, Person, Report, ReportMeasure, TwinningPair, Unit, UnitWeek
 from storage.scope import Scope
 from storage.stats import figures
+from tests import reporting
 from tests.conftest import TZ, Clock
 from tests.test_onboarding import make_invite
 
@@ -53,11 +54,15 @@ async def add_report(db: Database, unit_code: str, day: dt.date, *, kind: str = 
             partner_name=partner.partner_name if partner else "Bản Đối Diện",
             partner_country=partner.partner_country if partner else "LA",
             partner_province=partner.partner_province if partner else None, venue=venue,
-            participants_ours=ours, participants_partner=theirs, gift_packages=packages,
-            amount=Decimal(amount) if amount else None, currency=currency if amount else None,
             description=description, details={"place": "Mốc 123"} if kind == "donation" else {}, status=status,
             created_at=created, updated_at=created,
+            measures=[ReportMeasure(measure=name, currency="", amount=Decimal(n)) for name, n in (
+                ("participants_ours", ours), ("participants_partner", theirs), ("gift_packages", packages))
+                if n is not None],
         )
+        if amount:
+            report.measures.append(ReportMeasure(measure="value_medicines" if kind == "medical" else "value_gifts",
+                                                 currency=currency, amount=Decimal(amount)))
         session.add(report)
         await session.commit()
         return report.id
@@ -131,10 +136,11 @@ async def test_digest_figures_from_known_reports(db: Database) -> None:
         "• Exchange (giao lưu): 1 (±0)",
         "• Donation / gifts: 1 (±0)",
         "• Free medical care: 1 (+1)",
-        "Participants: 47 on our side (+39), 220 on the partner's side (+195)",
+        "Participants (our side): 47 (+39)",
+        "Participants (partner side): 220 (+195)",
         "Gift packages: 200 (+150)",
-        "• ₫350,000,000 (+₫340,000,000)",
-        "• $200.00 (+$200.00)",
+        "Value of gifts: ₫350,000,000 (+₫340,000,000)",
+        "Value of medicines: $200.00 (+$200.00)",
         "• Tây Ninh: 3 activities – 2 held on our side, 1 on the partner's side",
         "• Cambodia – Svay Rieng: 2 activities – 2 held on our side",
         "• Cambodia – Prey Veng: 1 activity – 1 on the partner's side",
@@ -201,12 +207,18 @@ async def test_spreadsheet_reads_back_equal_to_the_database(db: Database) -> Non
         assert row[column["Date"]].date() == report.activity_date
         assert row[column["Unit code"]] == report.unit.code and row[column["Province"]] == "Tây Ninh"
         assert row[column["Partner"]] == report.partner_name
-        assert row[column["Participants (our side)"]] == report.participants_ours
-        assert row[column["Participants (partner side)"]] == report.participants_partner
-        assert row[column["Gift packages"]] == report.gift_packages
-        value = row[column["Value"]]
-        assert (Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else None) == report.amount
-        assert row[column["Currency"]] == report.currency and row[column["Description"]] == report.description
+        held = reporting.figures(report)
+        assert row[column["Participants (our side)"]] == held.get("participants_ours")
+        assert row[column["Participants (partner side)"]] == held.get("participants_partner")
+        assert row[column["Gift packages"]] == held.get("gift_packages")
+        for measure, currency in (("value_gifts", "VND"), ("value_medicines", "USD")):
+            label = {"value_gifts": "Value of gifts", "value_medicines": "Value of medicines"}[measure]
+            value = row[column[f"{label} ({currency})"]]
+            expected_value = held.get(measure, {}).get(currency)
+            assert (Decimal(str(value)) if value is not None else None) == expected_value
+        assert row[column["Description"]] == report.description
+    # A column for each figure the week has, and none for those it has not.
+    assert "Delegations" not in column and "Value of gifts (USD)" not in column
     kinds = [row[column["Kind"]] for row in body]
     assert kinds == ["Exchange (giao lưu)", "Donation / gifts", "Free medical care"]
     assert body[1][column["Place"]] == "Mốc 123" and body[1][column["Held"]] == "On our side"
@@ -215,10 +227,10 @@ async def test_spreadsheet_reads_back_equal_to_the_database(db: Database) -> Non
         if len(row) > 1 and row[1] is not None:
             summary.setdefault(row[0], row[1])
     assert summary["Reports"] == totals.total.reports == 3
-    assert summary["Participants (our side)"] == totals.total.participants_ours
-    assert summary["Gift packages"] == totals.total.gift_packages
-    assert Decimal(str(summary["Value (VND)"])) == totals.total.values["VND"]
-    assert Decimal(str(summary["Value (USD)"])) == totals.total.values["USD"]
+    assert summary["Participants (our side)"] == totals.total.total("participants_ours") == 47
+    assert summary["Gift packages"] == totals.total.total("gift_packages") == 200
+    assert Decimal(str(summary["Value of gifts (VND)"])) == totals.total.values("value_gifts")["VND"]
+    assert Decimal(str(summary["Value of medicines (USD)"])) == totals.total.values("value_medicines")["USD"]
     assert summary["Tây Ninh"] == 3 and summary["Cambodia – Svay Rieng"] == 2
     assert summary["ISO week"] == "2026-W47"
 
@@ -228,16 +240,15 @@ def test_spreadsheet_takes_rows_in_any_number_and_language() -> None:
     rows = (ReportRow(
         id=n, activity_date=dt.date(2026, 11, 20), unit_code="U", unit_name="Đồn", province_code="12",
         province_name="Lào Cai", kind="patrol", partner_name="P", partner_country="CN", partner_province=None,
-        venue="border", participants_ours=None, participants_partner=None, gift_packages=None, delegations=None,
-        delegation_people=None, amount=None, currency=None, description="=cmd|' /C calc'!A0",
-        details={"markers": 3, "km": "7.5"}, latitude=22.5, longitude=103.9, status="submitted", status_reason=None,
-        author_name="A", channel="telegram", version=1, created_at=now, updated_at=now) for n in range(2000))
+        venue="border", description="=cmd|' /C calc'!A0", details={}, latitude=22.5, longitude=103.9,
+        status="submitted", status_reason=None, author_name="A", channel="telegram", version=1, created_at=now,
+        updated_at=now, measures={("markers", ""): Decimal(3), ("km", ""): Decimal("7.5")}) for n in range(2000))
     data = write_reports_workbook(rows, [("Tổng", None), ("Báo cáo", 2000)], "vi")
     book = load_workbook(io.BytesIO(data), read_only=True)
     sheet = book.worksheets[0]
     body = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(body) == 2000 and body[0][0] == 0
-    assert "7.5" in [str(v) for v in body[0]] and 3 in body[0]
+    assert 7.5 in body[0] and 3 in body[0]
     assert [tuple(v for v in row if v is not None) for row in book.worksheets[1].iter_rows(values_only=True)] == [
         ("Tổng",), ("Báo cáo", 2000)]
 

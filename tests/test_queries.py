@@ -141,7 +141,7 @@ async def test_stats_figures(world: dict[str, object]) -> None:
     assert "Activities 01/11/2026–23/11/2026 · cluster 2" in said
     assert "Reports: 2" in said and "Donation / gifts 1" in said and "Exchange (giao lưu) 1" in said
     assert "Gift packages: 200" in said and "₫350,000,000" in said
-    assert "Participants: 20 on our side · 24 on the partner's side" in said
+    assert "Participants (our side): 20" in said and "Participants (partner side): 24" in said
     assert "Lào Cai: 2 (held on our side 1, on the partner's side 1)" in said
     assert "China – Vân Nam: 2" in said
     officer = await user(world, "officer").send("/stats 11/2026")

@@ -11,6 +11,7 @@ from handlers.core import Core
 from storage.db import Database
 from storage.models import Report, ReportVersion
 from tests.conftest import Clock
+from tests.reporting import figures
 from tests.test_onboarding import make_invite
 
 
@@ -46,9 +47,9 @@ async def test_donation_report_end_to_end(core: Core, db: Database, clock: Clock
     said = await me.send("Gạo, mì tôm và chăn ấm")
     assert "How many gift packages" in said
     said = await me.send("200")
-    assert "total value" in said
+    assert "gifts worth" in said
     said = await me.send("350 triệu đồng")
-    assert "✓ Total value: ₫350,000,000" in said and "Who received it?" in said
+    assert "✓ Value of gifts: ₫350,000,000" in said and "Who received it?" in said
     said = await me.send("Skip")
     assert "Describe the activity" in said
     said = await me.send("Trao 200 suất quà Tết cho bà con <b>bản</b> đối diện")
@@ -58,7 +59,7 @@ async def test_donation_report_end_to_end(core: Core, db: Database, clock: Clock
     said = await me.send("Cầu Hồ Kiều 2")
     assert "Please check your report" in said
     assert "Kind: Donation / gifts" in said and "Date: 22/11/2026" in said
-    assert "Total value: ₫350,000,000" in said and "Received by: —" in said
+    assert "Value of gifts: ₫350,000,000" in said and "Received by: —" in said
     assert "<b>bản</b>" in said  # the user's own text comes back as they typed it
     numbered = said.split("\n")
     submit_no = next(line.split(".")[0] for line in numbered if line.endswith("✅ Submit"))
@@ -66,8 +67,8 @@ async def test_donation_report_end_to_end(core: Core, db: Database, clock: Clock
     assert "✅ Report #1 submitted" in said and "22/11/2026 · Donation / gifts · Trạm KSBP XNC Hà Khẩu" in said
     [report] = await all_reports(db)
     assert (report.kind, str(report.activity_date), report.venue) == ("donation", "2026-11-22", "partner")
-    assert (report.participants_ours, report.participants_partner, report.gift_packages) == (12, 40, 200)
-    assert (report.amount, report.currency) == (Decimal("350000000"), "VND")
+    assert figures(report) == {"participants_ours": 12, "participants_partner": 40, "gift_packages": 200,
+                               "value_gifts": {"VND": Decimal("350000000")}}
     assert report.partner_country == "CN" and report.partner_province == "Vân Nam"
     assert report.description == "Trao 200 suất quà Tết cho bà con <b>bản</b> đối diện"
     assert report.details["gift_items"] == "Gạo, mì tôm và chăn ấm" and report.details["place"] == "Cầu Hồ Kiều 2"

@@ -43,7 +43,7 @@ async def test_an_officer_cannot_move_a_draft_to_another_unit(core: Core, db: Da
     await tap(me, "rv:fix:unit")
     await tap(me, "rv:fix:value")  # not a field of this kind either
     said = await me.send("Pha Long")
-    assert "Please use the buttons below." in said
+    assert "Please choose one of the options below." in said
     said = await me.send("/report")
     said = await me.send(option_number(said, "Continue"))
     await me.send(option_number(said, "Submit"))

@@ -15,6 +15,7 @@ from handlers.core import Core
 from storage.db import Database
 from storage.models import Conversation, Report, ReportPhoto
 from tests.conftest import Clock
+from tests.reporting import figures
 from tests.telegram_harness import TelegramHarness, TelegramUser, notices, text
 from tests.test_onboarding import make_invite
 
@@ -80,7 +81,7 @@ async def test_exchange_report_by_taps(tg: TelegramHarness, db: Database, clock:
     async with db.unit_of_work() as uow:
         report = await uow.session.scalar(select(Report))
         assert report is not None
-        assert (report.kind, report.venue, report.participants_partner) == ("exchange", "border", 1200)
+        assert (report.kind, report.venue, figures(report)["participants_partner"]) == ("exchange", "border", 1200)
         assert report.details == {"exchange_type": "sport"} and report.channel == "telegram"
         conversation = await uow.session.scalar(select(Conversation))
         assert conversation is not None and conversation.flow is None
