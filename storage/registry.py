@@ -26,14 +26,23 @@ from storage.provinces import PARTNER_PROVINCES, PROVINCES
 
 SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.yaml"
 
-UNIT_KINDS = ("border_post", "commune", "village", "friendship_union", "other")
+# border_command: the provincial Border Guard command (Bộ Chỉ huy BĐBP tỉnh).
+UNIT_KINDS = ("border_post", "border_command", "commune", "village", "friendship_union", "other")
+# The twinnings of domain.md §4.1: village pairs (bản–bản, thôn–thôn, thôn–tổ, ấp–ấp, ấp–phum), commune and
+# district pairs, border posts with a Chinese station, a Lao company or a Cambodian post, and posts or
+# provinces with a cluster of villages (đồn–cụm bản, tỉnh–cụm bản) or one village (đồn–bản).
 PAIR_KINDS = (
     "ban_ban",
+    "thon_to",
+    "ap_phum",
     "xa_xa",
     "huyen_huyen",
     "don_tram",
     "don_dai_doi",
     "don_don",
+    "don_cum_ban",
+    "don_ban",
+    "tinh_cum_ban",
     "tinh_tinh",
     "other",
 )

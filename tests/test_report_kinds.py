@@ -60,9 +60,10 @@ def option_number(said: str, label: str) -> str:
     raise AssertionError(f"no option {label!r} in:\n{said}")
 
 
-async def walk(me: ConsoleChannel, answers: dict[str, str], said: str, limit: int = 25) -> str:
+async def walk(me: ConsoleChannel, answers: dict[str, str], said: str, limit: int = 25,
+               until: str = "Please check your report") -> str:
     for _ in range(limit):
-        if "Please check your report" in said:
+        if until in said:
             return said
         prompt = next((key for key in answers if key in said), None)
         assert prompt is not None, f"unexpected step:\n{said}"
