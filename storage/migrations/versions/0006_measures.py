@@ -159,9 +159,20 @@ def upgrade() -> None:
             bind.execute(conversations.update().where(conversations.c.id == conversation_id)
                          .values(step=new_step, data=new_data))
 
-    with op.batch_alter_table('reports', schema=None) as batch_op:
+    if bind.dialect.name == 'sqlite':
+        # Not batch mode: it copies the table and drops the old one, and with foreign keys on, SQLite's drop
+        # deletes through every ON DELETE CASCADE: the measures, versions and photos just kept. SQLite
+        # (3.35 and newer) drops a column in place.
+        import sqlite3
+
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise RuntimeError(f"SQLite 3.35 or newer is needed (this Python has {sqlite3.sqlite_version})")
         for name in (*COLUMN_MEASURES, "amount", "currency"):
-            batch_op.drop_column(name)
+            op.execute(f'ALTER TABLE reports DROP COLUMN {name}')
+    else:
+        with op.batch_alter_table('reports', schema=None) as batch_op:
+            for name in (*COLUMN_MEASURES, "amount", "currency"):
+                batch_op.drop_column(name)
     _search_triggers_again()
 
 
