@@ -202,7 +202,8 @@ def test_org_import_of_a_bad_file_exits_1_listing_file_line_reason(
     assert err.splitlines() == [
         f"twinbot: {bad} was not imported; nothing changed:",
         f"{bad}:{at + 2}: unknown province 'Atlantis' (use one of the 34 provinces or a pre-2025 name)",
-        f"{bad}:{at + 3}: unit kind 'hamlet' is not one of border_post, border_command, commune, village, friendship_union, other",
+        f"{bad}:{at + 3}: unit kind 'hamlet' is not one of border_post, border_command, commune, village, "
+        "friendship_union, other",
         f"{bad}:{last}: pair T-P names unit 'T-404', which is not in the units section",
         f"{bad}:{last}: date signed '31/02/2015' is not a real date",
     ]
