@@ -6,8 +6,9 @@ What runs where:
 
 * this process builds a fresh database (SQLite in a temporary directory unless --database-url), serves the
   loopback Bot API stand-in (tests/botapi_stub.py) on 127.0.0.1 and plays N officers at once;
-* the bot runs in a child process, as in production: ``bot.serve.run_polling`` (aiogram long polling with
-  getUpdates against the stand-in, update handling as tasks) on the real dispatcher and core. A second child
+* the bot runs in a child process, as in production: ``bot.serve.serve`` (long polling with getUpdates
+  against the stand-in, each batch stored in the inbox before the next offset, update handling as tasks)
+  on the real core. A second child
   then runs a bare aiogram echo bot the same way, driven by the same script, as the yardstick.
 * a third child, the replay bot, is aiogram with twinbot's serving set-up but without twinbot: at each step
   it sends each user what twinbot sent them there (same texts, same keyboards, recorded in the first phase).
@@ -152,23 +153,12 @@ def load_average() -> str:
 
 
 async def serve_twinbot(api_base: str, database_url: str, stop: asyncio.Event) -> None:
-    from bot.app import App, core_config
-    from bot.channels import telegram
-    from bot.serve import run_polling
+    from bot.serve import serve
     from bot.settings import Settings
-    from handlers.core import Core
-    from storage.db import Database
 
     settings = Settings(_env_file=None, telegram_token=TOKEN, telegram_api_base=api_base,  # type: ignore[call-arg,arg-type]
                         database_url=database_url, default_locale="vi", bot_username=BOT_USERNAME)
-    db = Database(settings.database_url)
-    app = App(settings=settings, db=db, core=Core(db, core_config(settings)))
-    bot = telegram.make_bot(TOKEN, api_base)
-    try:
-        await run_polling(app, bot, stop=stop)
-    finally:
-        await bot.session.close()
-        await app.close()
+    await serve(settings, "polling", stop=stop)
 
 
 async def serve_echo(api_base: str, stop: asyncio.Event) -> None:
@@ -189,13 +179,13 @@ async def serve_echo(api_base: str, stop: asyncio.Event) -> None:
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    # aiogram's own polling set-up, as bot.serve.run_polling has it but without its concurrency limit.
+    # aiogram's own polling set-up, without twinbot's concurrency limit.
     await poll_until(dispatcher, telegram.make_bot(TOKEN, api_base), stop)
 
 
 async def poll_until(dispatcher: Any, bot: Any, stop: asyncio.Event, *, freeze: bool = False,
                      **polling: Any) -> None:
-    """Long polling as bot.serve.run_polling does it, until ``stop``; ``freeze`` as it does after start-up."""
+    """aiogram's long polling until ``stop``; ``freeze`` as twinbot does after start-up."""
     from bot.serve import freeze_startup_objects
 
     try:
@@ -219,7 +209,7 @@ async def serve_replay(api_base: str, recorded: str, stop: asyncio.Event) -> Non
     from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 
     from bot.channels import telegram
-    from bot.serve import CONCURRENT_UPDATES
+    from bot.runtime import CONCURRENCY
 
     answers: dict[int, list[list[list[Any]]]] = {int(k): v for k, v in json.loads(recorded).items()}
     router = Router(name="replay")
@@ -254,8 +244,8 @@ async def serve_replay(api_base: str, recorded: str, stop: asyncio.Event) -> Non
     dispatcher = Dispatcher(disable_fsm=True)
     dispatcher.include_router(router)
     bot = telegram.make_bot(TOKEN, api_base)
-    # twinbot's own serving set-up (bot.serve.run_polling), so that only twinbot itself is left out.
-    await poll_until(dispatcher, bot, stop, freeze=True, tasks_concurrency_limit=CONCURRENT_UPDATES)
+    # twinbot's serving limits (bot.runtime), so that only twinbot itself is left out.
+    await poll_until(dispatcher, bot, stop, freeze=True, tasks_concurrency_limit=CONCURRENCY)
 
 
 def child_main(args: argparse.Namespace) -> int:
