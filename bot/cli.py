@@ -31,8 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="serve Telegram and/or Zalo by long polling, with the digest scheduler "
                    "(needs TWINBOT_TELEGRAM_TOKEN or TWINBOT_ZALO_TOKEN)")
-    sub.add_parser("webhook", help="serve Telegram and/or Zalo webhooks with an aiohttp server, with the "
-                   "digest scheduler (needs a token and TWINBOT_WEBHOOK_URL, TWINBOT_WEBHOOK_SECRET)")
+    webhook = sub.add_parser("webhook", help="serve Telegram and/or Zalo webhooks with an aiohttp server, with the "
+                             "digest scheduler (needs a token and TWINBOT_WEBHOOK_URL, TWINBOT_WEBHOOK_SECRET)")
+    webhook.add_argument("--workers", type=int, default=1, metavar="N",
+                         help="worker processes sharing the port (several cores; use PostgreSQL), default 1")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION",
                                                                     required=True)

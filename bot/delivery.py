@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from handlers.events import OutFile, Reply
 from handlers.i18n import Translator
-from storage import deliveries, digests
+from storage import deliveries, digests, send_budget
 from storage.db import Database
 from storage.deliveries import Claim
 
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# Telegram allows about 30 messages a second per bot; keeping a little under it leaves room for the
+# answers to officers and for clocks that disagree by a few milliseconds.
+TELEGRAM_PER_SECOND = 28.0
 LEASE = dt.timedelta(minutes=5)
 # A 429 asking for a longer wait than this gives the delivery back instead of holding its lease.
 LONGEST_INLINE_WAIT = 120.0
@@ -71,28 +74,56 @@ def parts_of(replies: list[Reply], *, text_limit: int = TEXT_LIMIT, caption_limi
 # --- rate limits ----------------------------------------------------------------------------------
 
 
+class SharedBudget:
+    """The overall rate of one channel, shared through the database (``storage.send_budget``) by every
+    worker: a time of the wall clock, the same for every process on the host (or NTP-synced hosts)."""
+
+    def __init__(self, db: Database, channel: str) -> None:
+        self.db = db
+        self.channel = channel
+
+    async def reserve(self, at: float, spacing: float) -> float:
+        async with self.db.unit_of_work() as uow:
+            start = await send_budget.reserve(uow.session, self.channel, at, spacing)
+            await uow.commit()
+        return start
+
+    async def hold(self, until: float) -> None:
+        async with self.db.unit_of_work() as uow:
+            await send_budget.hold(uow.session, self.channel, until)
+            await uow.commit()
+
+
 class RateLimiter:
     """Spaces sends: ``per_second`` overall, ``chat_interval`` seconds per private chat, ``group_interval``
-    per group (negative chat ids on Telegram). ``pause()`` holds everything back, for a 429."""
+    per group (negative chat ids on Telegram). ``pause()`` holds everything back, for a 429. With a
+    ``budget`` the overall rate is kept together with every other worker (its ``clock`` must then be the
+    wall clock, ``time.time``)."""
 
     def __init__(self, *, per_second: float = 30.0, chat_interval: float = 1.0, group_interval: float = 3.0,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, budget: SharedBudget | None = None) -> None:
         self.spacing = 1.0 / per_second
         self.chat_interval = chat_interval
         self.group_interval = group_interval
         self.clock = clock
         self.sleep = sleep
+        self.budget = budget
         self._next_any = 0.0
         self._next_chat: dict[str, float] = {}
         self._paused_until = 0.0
+        self._holding: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     async def wait(self, chat_id: str) -> None:
         async with self._lock:
             now = self.clock()
-            start = max(now, self._next_any, self._next_chat.get(chat_id, 0.0), self._paused_until)
-            self._next_any = start + self.spacing
+            start = max(now, self._next_chat.get(chat_id, 0.0), self._paused_until)
+            if self.budget is not None:
+                start = await self.budget.reserve(start, self.spacing)
+            else:
+                start = max(start, self._next_any)
+                self._next_any = start + self.spacing
             interval = self.group_interval if chat_id.startswith("-") else self.chat_interval
             self._next_chat[chat_id] = start + interval
         if start > now:
@@ -100,6 +131,11 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+        if self.budget is not None:
+            # Every worker waits too: the messenger's limit is the bot's, not this process's.
+            task = asyncio.ensure_future(self.budget.hold(self._paused_until))
+            self._holding.add(task)
+            task.add_done_callback(self._holding.discard)
 
 
 # --- senders ----------------------------------------------------------------------------------------
@@ -215,18 +251,26 @@ class DeliveryWorker:
         retry, …)."""
         outcomes: Counter[str] = Counter()
         self._built = {}
+        running: set[asyncio.Future[str]] = set()
         try:
             while True:
-                async with self.db.unit_of_work() as uow:
-                    claims = await deliveries.claim(uow.session, now=self.clock(), lease=self.lease,
-                                                    channels=self.channels, limit=self.batch, key=key,
-                                                    owner=self.owner)
-                    await uow.commit()
-                if not claims:
+                # Claim as deliveries end, not batch by batch: one slow recipient (a 429, a big file) must
+                # not hold up the rest of the fan-out.
+                if len(running) < self.batch:
+                    async with self.db.unit_of_work() as uow:
+                        claims = await deliveries.claim(uow.session, now=self.clock(), lease=self.lease,
+                                                        channels=self.channels, limit=self.batch - len(running),
+                                                        key=key, owner=self.owner)
+                        await uow.commit()
+                    running |= {asyncio.ensure_future(self.deliver(claim)) for claim in claims}
+                if not running:
                     return outcomes
-                for outcome in await asyncio.gather(*(self.deliver(claim) for claim in claims)):
-                    outcomes[outcome] += 1
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    outcomes[finished.result()] += 1
         finally:
+            for task in running:
+                task.cancel()
             self._built = {}
 
     async def _replies(self, key: str, locale: str) -> list[Reply] | None:

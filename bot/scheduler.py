@@ -237,10 +237,14 @@ class Running:
 def start_scheduler(app: App, bot: Bot | None, senders: Mapping[str, Sender] | None = None) -> Running:
     """Digests and reminders through a Telegram bot and any other channels' ``senders``, on the app's
     database, clock and settings."""
-    from bot.delivery import DeliveryWorker, TelegramSender
+    import time
+
+    from bot.delivery import TELEGRAM_PER_SECOND, DeliveryWorker, RateLimiter, SharedBudget, TelegramSender
 
     settings = app.settings
-    channels = {**({"telegram": TelegramSender(bot)} if bot is not None else {}), **(senders or {})}
+    # One budget for all workers: the database spaces every process's sends together.
+    limiter = RateLimiter(per_second=TELEGRAM_PER_SECOND, clock=time.time, budget=SharedBudget(app.db, "telegram"))
+    channels = {**({"telegram": TelegramSender(bot, limiter)} if bot is not None else {}), **(senders or {})}
     worker = DeliveryWorker(app.db, channels, tz=settings.tz, default_locale=settings.default_locale,
                             clock=app.core.config.clock, owner=app.core.config.worker)
     scheduler = Scheduler(app.db, worker, tz=settings.tz, digest_schedule=settings.digest_schedule,

@@ -171,7 +171,8 @@ def webhook_app(serving: Serving) -> web.Application:
     web_app = web.Application(client_max_size=1 << 20)
     if serving.bot is not None:
         _, secret = settings.require_webhook()
-        web_app.router.add_post(settings.webhook_path, telegram.WebhookRoute(serving.runtime, secret).handle)
+        route = telegram.WebhookRoute(serving.runtime, secret, serving.bot)
+        web_app.router.add_post(settings.webhook_path, route.handle)
     if serving.zalo is not None:
         from bot import zalo_serve
 
@@ -184,7 +185,8 @@ def webhook_app(serving: Serving) -> web.Application:
 
 async def _start_webhooks(serving: Serving, listening: Callable[[], Awaitable[None]] | None) -> web.AppRunner:
     settings = serving.app.settings
-    runner = web.AppRunner(webhook_app(serving), handle_signals=False)
+    # No access log: a line per update costs more than the update's own handling is worth logging.
+    runner = web.AppRunner(webhook_app(serving), handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port).start()
     log.info("webhook server listening on %s:%s", settings.host, settings.port)

@@ -59,6 +59,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 async def webhook(args: argparse.Namespace, settings: Settings) -> int:
     from bot.serve import serve
 
+    workers = getattr(args, "workers", 1)
+    if not 1 <= workers <= 64:
+        raise CliError("--workers must be between 1 and 64")
+    if workers > 1:
+        from bot.workers import supervise
+
+        if settings.telegram_token is not None:
+            settings.require_webhook()
+        if settings.zalo_token is not None:
+            settings.require_zalo_webhook()
+        return await supervise(settings, workers)
     return await serve(settings, "webhook")
 
 

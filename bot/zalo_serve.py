@@ -153,5 +153,13 @@ class ZaloService:
 
     def senders(self) -> dict[str, ZaloSender]:
         """What the digest and reminder scheduler sends Zalo recipients through."""
+        import time
+
+        from bot.delivery import RateLimiter, SharedBudget
+
         settings = self.app.settings
-        return {"zalo": ZaloSender(self.client, self.app.db, tz=settings.tz, default_locale=settings.default_locale)}
+        # Zalo's quota is the bot's, whatever the number of workers: spaced through the database together.
+        limiter = RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0, clock=time.time,
+                              budget=SharedBudget(self.app.db, "zalo"))
+        return {"zalo": ZaloSender(self.client, self.app.db, tz=settings.tz, default_locale=settings.default_locale,
+                                   limiter=limiter)}

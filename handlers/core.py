@@ -80,11 +80,15 @@ class Core:
             session = uow.session
             conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
             if incoming.inbox_id is not None:
-                older = await inbox.older_waiting(session, incoming.channel, incoming.user_id, incoming.inbox_id)
-                if older is not None:
-                    return Outcome(waiting_for=older)
-                await inbox.done(session, incoming.inbox_id)
-            if incoming.event_key and not await conversations.first_time(
+                # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
+                if not await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id):
+                    older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
+                                                      incoming.inbox_id)
+                    if older is not None:
+                        return Outcome(waiting_for=older)
+                    log.info("event %s/%s was handled already", incoming.channel, incoming.event_key)
+                    return Outcome(duplicate=True)
+            elif incoming.event_key and not await conversations.first_time(
                 session, incoming.channel, incoming.event_key
             ):
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)

@@ -13,7 +13,7 @@ handler checks, under the conversation's lock, that no older entry of it is stil
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, or_, select, update
@@ -30,11 +30,13 @@ MAX_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Received:
-    """What a channel hands over for storing."""
+    """What a channel hands over for storing; ``parsed`` is the channel's own object for it, kept in memory
+    so that the worker that stored it need not parse the payload again (a worker that took it over does)."""
 
     event_key: str
     user_key: str
     payload: dict[str, Any]
+    parsed: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Entry:
     user_key: str
     payload: dict[str, Any]
     attempts: int = 1
+    parsed: Any = field(default=None, compare=False, repr=False)
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -58,17 +61,22 @@ def _insert(session: AsyncSession) -> Any:
 
 async def store(session: AsyncSession, channel: str, received: list[Received], *, owner: str, now: dt.datetime,
                 lease: dt.timedelta) -> list[Entry]:
-    """Store what arrived, claimed by ``owner``; returns the new entries (a redelivery of one still waiting,
-    or of one handled already, is not stored twice)."""
+    """Store what arrived, claimed by ``owner``; returns the new entries. Each update is recorded as seen
+    (``processed_events``) in the same transaction, so a redelivery, whether its first copy still waits or
+    was handled long ago, is not stored twice."""
+    from storage import conversations
+
     connection = await session.connection()
     statement = _insert(session)
     stored = []
     for item in received:
+        if not await conversations.first_time(session, channel, item.event_key[:64]):
+            continue
         new_id = (await connection.execute(statement, {
             "channel": channel, "key": item.event_key[:64], "user": item.user_key[:64], "payload": item.payload,
             "now": now, "owner": owner, "until": now + lease})).scalar()
         if new_id is not None:
-            stored.append(Entry(int(new_id), channel, item.user_key[:64], item.payload))
+            stored.append(Entry(int(new_id), channel, item.user_key[:64], item.payload, parsed=item.parsed))
     return stored
 
 
@@ -77,11 +85,28 @@ _OLDER = (select(_inbox.c.id)
           .where(_inbox.c.channel == bindparam("channel"), _inbox.c.user_key == bindparam("user"),
                  _inbox.c.id < bindparam("id_"))
           .order_by(_inbox.c.id).limit(1))
+_older = _inbox.alias("older")
+# The entry leaves the inbox in the transaction that handles it, unless an older entry of the same
+# conversation still waits: one statement for both, the common case.
+_TAKE = (delete(_inbox)
+         .where(_inbox.c.id == bindparam("id_"),
+                ~select(_older.c.id).where(_older.c.channel == bindparam("channel"),
+                                           _older.c.user_key == bindparam("user"),
+                                           _older.c.id < bindparam("id_")).exists())
+         .returning(_inbox.c.id))
 
 
 async def done(session: AsyncSession, entry_id: int) -> None:
     """The entry was handled (in this same transaction)."""
     await (await session.connection()).execute(_DONE, {"id_": entry_id})
+
+
+async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> bool:
+    """Take the entry out of the inbox for the transaction handling it; False when an older entry of the
+    conversation waits (``older_waiting`` says which) or the entry is gone (another worker handled it)."""
+    connection = await session.connection()
+    taken = (await connection.execute(_TAKE, {"id_": entry_id, "channel": channel, "user": user_key})).first()
+    return taken is not None
 
 
 async def older_waiting(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> int | None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -428,6 +429,16 @@ class OutboxEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SendSlot(Base):
+    """The next moment a message may go out through a channel, shared by every worker, so that all of them
+    together keep to the messenger's overall rate (seconds since the epoch)."""
+
+    __tablename__ = "send_slots"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
 __all__ = [
     "Base",
     "Cluster",
@@ -447,6 +458,7 @@ __all__ = [
     "ReportMeasure",
     "ReportPhoto",
     "ReportVersion",
+    "SendSlot",
     "TwinningPair",
     "Unit",
     "UnitWeek",

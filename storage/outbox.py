@@ -37,16 +37,29 @@ class Outgoing:
     attempts: int = 1
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 _COLUMNS = dict(
     channel=bindparam("channel"), chat_id=bindparam("chat"), items=bindparam("items", type_=_outbox.c["items"].type),
     parts_done=0, created_at=bindparam("now", type_=_outbox.c.created_at.type),
     due_at=bindparam("due", type_=_outbox.c.due_at.type), version=0, owner=bindparam("owner"),
     claimed_until=bindparam("until", type_=_outbox.c.claimed_until.type), attempts=1,
 )
+
+
+def _statements(insert: Any) -> tuple[Any, Any]:
+    """(plain insert, insert replacing the entry of the same ``coalesce``), built once per dialect: every
+    event writes one."""
+    plain = insert(_outbox).values(**_COLUMNS)
+    replacing = insert(_outbox).values(**_COLUMNS, coalesce=bindparam("coalesce"))
+    replacing = replacing.on_conflict_do_update(
+        index_elements=["coalesce"],
+        set_={"items": replacing.excluded["items"], "due_at": replacing.excluded["due_at"],
+              "owner": replacing.excluded["owner"], "claimed_until": replacing.excluded["claimed_until"],
+              "version": _outbox.c.version + 1})
+    returning = (_outbox.c.id, _outbox.c.version)
+    return plain.returning(*returning), replacing.returning(*returning)
+
+
+_ADD = {"postgresql": _statements(pg_insert), "sqlite": _statements(sqlite_insert)}
 
 
 async def add(session: AsyncSession, channel: str, chat_id: str, items: list[dict[str, Any]], *, owner: str,
@@ -58,17 +71,12 @@ async def add(session: AsyncSession, channel: str, chat_id: str, items: list[dic
     due = due_at or now
     params = {"channel": channel, "chat": chat_id, "items": items, "now": now, "due": due, "owner": owner,
               "until": due + lease}
+    plain, replacing = _ADD[session.get_bind().dialect.name]
     connection = await session.connection()
-    statement = _insert(session)(_outbox).values(**_COLUMNS)
     if coalesce is None:
-        row = (await connection.execute(statement.returning(_outbox.c.id, _outbox.c.version), params)).one()
+        row = (await connection.execute(plain, params)).one()
     else:
-        excluded = statement.excluded
-        statement = statement.values(coalesce=coalesce).on_conflict_do_update(
-            index_elements=["coalesce"],
-            set_={"items": excluded["items"], "due_at": excluded["due_at"], "owner": excluded["owner"],
-                  "claimed_until": excluded["claimed_until"], "version": _outbox.c.version + 1})
-        row = (await connection.execute(statement.returning(_outbox.c.id, _outbox.c.version), params)).one()
+        row = (await connection.execute(replacing, {**params, "coalesce": coalesce})).one()
     return Outgoing(int(row[0]), int(row[1]), channel, chat_id, items, due)
 
 

@@ -4,6 +4,7 @@ Telegram's limits, through the real aiogram Bot against the loopback Bot API sta
 from __future__ import annotations
 
 import asyncio
+import itertools
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -370,3 +371,37 @@ async def test_scheduler_loop_stops_cleanly(db: Database, api: Api, clock: Clock
     await asyncio.sleep(0.05)
     stop.set()
     await asyncio.wait_for(task, 2)
+
+
+async def test_two_workers_share_one_send_budget_through_the_database(db: Database) -> None:
+    """Two processes' limiters together keep the one rate: their reservations never fall closer together
+    than the spacing, whichever worker made them."""
+    from bot.delivery import RateLimiter, SharedBudget
+
+    now = [1_000_000.0]
+    slept: list[tuple[str, float]] = []
+
+    def clock() -> float:
+        return now[0]
+
+    def sleeper(name: str):  # type: ignore[no-untyped-def]
+        async def sleep(seconds: float) -> None:
+            slept.append((name, clock() + seconds))
+            await asyncio.sleep(0)
+        return sleep
+
+    first = RateLimiter(per_second=10.0, clock=clock, sleep=sleeper("a"), budget=SharedBudget(db, "telegram"))
+    second = RateLimiter(per_second=10.0, clock=clock, sleep=sleeper("b"), budget=SharedBudget(db, "telegram"))
+    for n in range(5):
+        await first.wait(f"{n}")
+        await second.wait(f"{100 + n}")
+    starts = sorted(at for _, at in slept)
+    assert len(starts) == 9  # the very first send goes at once
+    assert all(round(b - a, 6) >= 0.1 for a, b in itertools.pairwise(starts))
+    assert {name for name, _ in slept} == {"a", "b"}
+    # A 429 seen by one worker holds back the other too.
+    first.pause(30)
+    await asyncio.gather(*first._holding)
+    slept.clear()
+    await second.wait("200")
+    assert slept and slept[0][1] >= clock() + 30

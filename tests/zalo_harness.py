@@ -118,17 +118,22 @@ class Polling:
     async def __aenter__(self) -> Polling:
         from bot.zalo_serve import poll
 
-        runtime = self.h.runtime
-        handle = runtime._handle
+        client = self.h.client
+        fetch = client.get_updates
+        self.asked = 0
+        self.asked_again = asyncio.Event()
 
-        async def instrumented(entry: Any) -> None:
-            try:
-                await handle(entry)
-            finally:
-                self.handled.put_nowait(str(entry.id))
+        async def instrumented(timeout: int = 30) -> Any:  # noqa: ASYNC109 - the API's own
+            # The loop asks for the next update only once the last one is stored (or was dropped).
+            self.asked += 1
+            self.asked_again.set()
+            update = await fetch(timeout)
+            if update is not None:
+                self.handled.put_nowait(update.message.message_id if update.message else "")
+            return update
 
-        runtime._handle = instrumented  # type: ignore[method-assign]
-        self.task = asyncio.create_task(poll(runtime, self.h.client, self.stop, poll_timeout=self.timeout,
+        client.get_updates = instrumented  # type: ignore[method-assign]
+        self.task = asyncio.create_task(poll(self.h.runtime, client, self.stop, poll_timeout=self.timeout,
                                              first_backoff=self.backoff, longest_backoff=self.backoff * 4,
                                              quota_backoff=self.backoff * 2))
         return self
@@ -138,12 +143,19 @@ class Polling:
         assert self.task is not None
         await asyncio.wait_for(self.task, 10)
         await self.h.runtime.settle()
-        del self.h.runtime._handle  # type: ignore[method-assign]
+        del self.h.client.get_updates  # type: ignore[method-assign]
 
     async def say(self, update: dict[str, Any], *, handled: int = 1) -> str:
+        """Queue an update, wait until the loop took it (and ``handled - 1`` queued before it) and stored it,
+        then until everything it owes was sent."""
         before = len(self.h.stub.calls)
         self.h.stub.push(update)
         for _ in range(handled):
             await asyncio.wait_for(self.handled.get(), 10)
+        asked = self.asked
+        async with asyncio.timeout(10):
+            while self.asked <= asked:
+                self.asked_again.clear()
+                await self.asked_again.wait()
         await self.h.runtime.settle()
         return said(self.h.stub.calls[before:])

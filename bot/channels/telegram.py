@@ -234,8 +234,9 @@ async def stop_spinning(query: CallbackQuery, notice: str | None) -> None:
 # --- the channel: stored updates in, replies out ---------------------------------------------------
 
 
-def received(update: dict[str, Any]) -> Received | None:
-    """What to store of a raw update: its id is the dedupe key, its sender the conversation it belongs to."""
+def received(update: dict[str, Any], parsed: Update | None = None) -> Received | None:
+    """What to store of a raw update: its id is the dedupe key, its sender the conversation it belongs to.
+    ``parsed``: the same update as aiogram parsed it, kept in memory for handling it."""
     update_id = update.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         return None
@@ -243,7 +244,7 @@ def received(update: dict[str, Any]) -> Received | None:
     sender = body.get("from") or body.get("from_user") or {}
     chat = body.get("chat") or (body.get("message") or {}).get("chat") or {}
     user = sender.get("id", chat.get("id", 0))
-    return Received(str(update_id), str(user), update)
+    return Received(str(update_id), str(user), update, parsed)
 
 
 class TelegramChannel:
@@ -255,11 +256,13 @@ class TelegramChannel:
         self._patient = _Patient(bot)
 
     async def incoming(self, entry: Entry) -> tuple[Incoming | None, Any]:
-        try:
-            update = Update.model_validate(entry.payload, context={"bot": self.bot})
-        except ValueError:
-            log.warning("stored telegram update %s is not an update; dropped", entry.id)
-            return None, None
+        update = entry.parsed
+        if not isinstance(update, Update):
+            try:
+                update = Update.model_validate(entry.payload, context={"bot": self.bot})
+            except ValueError:
+                log.warning("stored telegram update %s is not an update; dropped", entry.id)
+                return None, None
         if update.message is not None:
             return message_incoming(update.message, update.update_id), None
         if update.callback_query is not None:
@@ -320,7 +323,7 @@ async def poll(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, timeout: int 
                 break
             try:
                 updates = request.result()
-                batch = [r for r in (received(u.model_dump(mode="json", exclude_none=True, by_alias=True))
+                batch = [r for r in (received(u.model_dump(mode="json", exclude_none=True, by_alias=True), u)
                                      for u in updates) if r is not None]
                 await runtime.receive(CHANNEL, batch)
             except Exception as exc:
@@ -344,21 +347,24 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 class WebhookRoute:
     """``POST`` of Telegram's webhook: the secret checked in constant time, the update stored, then 200."""
 
-    def __init__(self, runtime: Runtime, secret: str) -> None:
+    def __init__(self, runtime: Runtime, secret: str, bot: Bot) -> None:
         self.runtime = runtime
         self.secret = secret.encode()
+        self.bot = bot
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self.secret):
             return web.Response(status=401, text="unauthorized")
         body = await read_json(request)
-        item = received(body) if isinstance(body, dict) else None
-        if item is None:
+        if not isinstance(body, dict):
             return web.Response(status=400, text="malformed update")
         try:
-            Update.model_validate(body)
+            parsed = Update.model_validate(body, context={"bot": self.bot})
         except ValueError:
+            return web.Response(status=400, text="malformed update")
+        item = received(body, parsed)
+        if item is None:
             return web.Response(status=400, text="malformed update")
         return await store_then_answer(self.runtime, CHANNEL, [item], web.Response(text="ok"))
 

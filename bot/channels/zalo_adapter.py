@@ -42,7 +42,7 @@ from handlers.i18n import Translator
 from storage import conversations
 from storage.db import Database
 from storage.inbox import Entry, Received
-from storage.models import Conversation, Identity, ProcessedEvent
+from storage.models import Conversation, Identity
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def received(update: ZaloUpdate) -> Received | None:
     if message is None:
         log.info("zalo event %r without a message acknowledged", update.event_name)
         return None
-    return Received(event_key(message.message_id), message.sender.id, update.raw)
+    return Received(event_key(message.message_id), message.sender.id, update.raw, update)
 
 
 class ZaloChannel:
@@ -162,18 +162,19 @@ class ZaloChannel:
         return self.core.db
 
     async def incoming(self, entry: Entry) -> tuple[Incoming | None, Any]:
-        try:
-            update = parse_update(entry.payload)
-        except MalformedUpdate as exc:
-            log.warning("stored zalo update %s is not an update (%s); dropped", entry.id, exc)
-            return None, None
+        update = entry.parsed
+        if not isinstance(update, ZaloUpdate):
+            try:
+                update = parse_update(entry.payload)
+            except MalformedUpdate as exc:
+                log.warning("stored zalo update %s is not an update (%s); dropped", entry.id, exc)
+                return None, None
         incoming = incoming_from(update, now=self.core.config.clock(), bot_id=self.bot_id)
         if incoming is None:
             return None, None
         attachment = incoming.attachment
         if attachment is not None and attachment.kind == "photo" and attachment.url:
-            if incoming.event_key and await self._seen(incoming.event_key):
-                return None, None  # a redelivery: the picture was taken the first time
+            # A redelivery is never stored twice (storage.inbox), so the picture is fetched once.
             try:
                 stored = await self.media.fetch(attachment.url, channel=CHANNEL, name=incoming.event_key or "photo")
             except MediaError as exc:
@@ -226,12 +227,6 @@ class ZaloChannel:
                     raise
                 log.info("zalo quota exceeded; waiting %s s", delay)
                 await self.sleep(delay)
-
-    async def _seen(self, key: str) -> bool:
-        async with self.db.reader() as session:
-            found = await session.scalar(select(ProcessedEvent.id).where(
-                ProcessedEvent.channel == CHANNEL, ProcessedEvent.event_key == key))
-        return found is not None
 
     async def _locale(self, user_id: str) -> str:
         """The language the core would answer this user in (their person's, or the one they chose)."""
