@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.webhook_secret,
-                                                  settings.zalo_token, settings.zalo_webhook_secret) if s]
+                                                  settings.zalo.token, settings.zalo.webhook_secret) if s]
         setup_logging(settings.log_level, secrets)
         return asyncio.run(dispatch(args, settings))
     except SettingsError as exc:

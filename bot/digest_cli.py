@@ -92,20 +92,17 @@ async def preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def send(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import prepare_database
-    from bot.channels.telegram import make_bot
+    """Now, through every configured messenger, to whoever has not had it yet."""
     from bot.cli import CliError
-    from bot.delivery import DeliveryWorker, TelegramSender
+    from bot.delivery import DeliveryWorker
+    from bot.serve import connected
     from storage import deliveries, digests
     from storage.models import utcnow
 
     week = args.week or _default_week(settings)
-    token = settings.require_telegram_token()
-    database = await prepare_database(settings)
-    bot = make_bot(token, settings.telegram_api_base)
-    try:
-        worker = DeliveryWorker(database, {"telegram": TelegramSender(bot)}, tz=settings.tz,
-                                default_locale=settings.default_locale)
+    async with connected(settings, "polling") as serving:
+        database = serving.app.db
+        worker = DeliveryWorker(database, serving.senders, tz=settings.tz, default_locale=settings.default_locale)
         async with database.unit_of_work() as uow:
             cluster = await digests.cluster_by_number(uow.session, args.cluster)
             if cluster is None:
@@ -116,11 +113,9 @@ async def send(args: argparse.Namespace, settings: Settings) -> int:
         outcomes = await worker.drain(key=key)
         async with database.unit_of_work() as uow:
             rows = await deliveries.statuses(uow.session, key)
-    finally:
-        await bot.session.close()
-        await database.dispose()
     if not rows:
-        _out(f"cluster {args.cluster} has no coordinator on Telegram and no bound group: nothing to send")
+        channels = " or ".join(worker.channels)
+        _out(f"cluster {args.cluster} has no coordinator on {channels} and no bound group: nothing to send")
         return 0
     if outcomes:
         _out(f"digest of cluster {args.cluster} for {week}: {planned} new recipient(s); "

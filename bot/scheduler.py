@@ -25,8 +25,6 @@ from storage.db import Database
 from storage.digests import IsoWeek
 
 if TYPE_CHECKING:
-    from aiogram import Bot
-
     from bot.app import App
     from bot.delivery import DeliveryWorker, Sender
 
@@ -234,18 +232,12 @@ class Running:
             log.warning("scheduler pass did not finish within 30 s; cancelled")
 
 
-def start_scheduler(app: App, bot: Bot | None, senders: Mapping[str, Sender] | None = None) -> Running:
-    """Digests and reminders through a Telegram bot and any other channels' ``senders``, on the app's
-    database, clock and settings."""
-    import time
-
-    from bot.delivery import TELEGRAM_PER_SECOND, DeliveryWorker, RateLimiter, SharedBudget, TelegramSender
+def start_scheduler(app: App, senders: Mapping[str, Sender]) -> Running:
+    """Digests and reminders through every messenger's sender, on the app's database, clock and settings."""
+    from bot.delivery import DeliveryWorker
 
     settings = app.settings
-    # One budget for all workers: the database spaces every process's sends together.
-    limiter = RateLimiter(per_second=TELEGRAM_PER_SECOND, clock=time.time, budget=SharedBudget(app.db, "telegram"))
-    channels = {**({"telegram": TelegramSender(bot, limiter)} if bot is not None else {}), **(senders or {})}
-    worker = DeliveryWorker(app.db, channels, tz=settings.tz, default_locale=settings.default_locale,
+    worker = DeliveryWorker(app.db, senders, tz=settings.tz, default_locale=settings.default_locale,
                             clock=app.core.config.clock, owner=app.core.config.worker)
     scheduler = Scheduler(app.db, worker, tz=settings.tz, digest_schedule=settings.digest_schedule,
                           reminder_schedule=settings.reminder_schedule, clock=app.core.config.clock)

@@ -1,4 +1,5 @@
-"""``twinbot run`` and ``twinbot webhook``: every configured messenger through one runtime, with one scheduler.
+"""``twinbot run`` and ``twinbot webhook``: every configured messenger (``bot.channels``) through one runtime,
+with one scheduler.
 
 Long polling asks each messenger for updates; the webhook server takes them as they are posted. Either
 way an update is stored before the messenger is told it arrived (see ``bot.runtime``). SIGTERM or SIGINT
@@ -13,15 +14,15 @@ import gc
 import logging
 import signal
 import socket
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
-from aiogram import Bot
 from aiohttp import web
 
 from bot.app import App, build_app
-from bot.channels import telegram
+from bot.channels import plugins
+from bot.channels.plugin import Connection, Plugin, Service
+from bot.channels.telegram import SECRET_HEADER
 from bot.delivery import Sender
 from bot.runtime import GRACE, Runtime
 from bot.scheduler import start_scheduler
@@ -29,7 +30,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SECRET_HEADER = telegram.SECRET_HEADER
+__all__ = ["SECRET_HEADER", "Serving", "serve", "webhook_app", "worker_id"]
 
 
 def freeze_startup_objects() -> None:
@@ -46,70 +47,59 @@ def worker_id(settings: Settings, mode: str) -> str:
     return f"{socket.gethostname()}:{mode}:{settings.port if mode == 'webhook' else 0}"
 
 
+def configured(settings: Settings, mode: str) -> list[Plugin]:
+    """The messengers the settings ask for, each checked for what ``mode`` needs (one line if not)."""
+    chosen = [plugin for plugin in plugins() if plugin.configured(settings)]
+    if not chosen:
+        settings.require_telegram_token()  # names the setting that is missing
+    for plugin in chosen:
+        plugin.check(settings, mode)
+    return chosen
+
+
 @dataclass
 class Serving:
-    """What one serving process runs: the app, its channels, the runtime and what receives updates."""
+    """What one serving process runs: the app, each messenger's service, and the runtime they share."""
 
     app: App
     runtime: Runtime
-    bot: Bot | None = None
-    zalo: Any = None  # bot.zalo_serve.ZaloService
-    senders: dict[str, Sender] = field(default_factory=dict)
+    services: list[Service]
+
+    @property
+    def senders(self) -> dict[str, Sender]:
+        return {name: sender for service in self.services for name, sender in service.senders.items()}
 
 
-async def _build(settings: Settings, mode: str) -> tuple[Serving, list[Callable[[], Awaitable[None]]]]:
-    from bot.channels.telegram import TelegramChannel, make_bot
-
-    closers: list[Callable[[], Awaitable[None]]] = []
-    bot = make_bot(settings.require_telegram_token(), settings.telegram_api_base) if settings.telegram_token else None
-    if bot is not None:
-        closers.append(bot.session.close)
+@contextlib.asynccontextmanager
+async def connected(settings: Settings, mode: str) -> AsyncIterator[Serving]:
+    """Every configured messenger connected, the app built around them; closed again on leaving."""
+    connections: list[Connection] = []
+    app = None
     try:
-        me = await bot.get_me() if bot is not None else None
-        app = await build_app(settings, bot_username=me.username if me else None, worker=worker_id(settings, mode))
-        closers.append(app.close)
-        channels: list[Any] = []
-        zalo = None
-        if bot is not None:
-            channels.append(TelegramChannel(bot, app.core.config.clock))
-        if settings.zalo_token is not None:
-            from bot.zalo_serve import ZaloService
-
-            zalo = ZaloService(app, settings.require_zalo_token())
-            closers.append(zalo.close)
-            await zalo.start()
-            channels.append(zalo.channel)
-        serving = Serving(app=app, runtime=Runtime(app.core, channels, concurrency=settings.concurrency),
-                          bot=bot, zalo=zalo, senders=dict(zalo.senders()) if zalo is not None else {})
-        return serving, closers
-    except BaseException:
-        for close in reversed(closers):
-            await close()
-        raise
+        for plugin in configured(settings, mode):
+            connections.append(await plugin.connect(settings))
+        username = next((c.username for c in connections if c.username), None)
+        app = await build_app(settings, bot_username=username, worker=worker_id(settings, mode))
+        services = [connection.service(app) for connection in connections]
+        runtime = Runtime(app.core, [service.channel for service in services], concurrency=settings.concurrency)
+        yield Serving(app=app, runtime=runtime, services=services)
+    finally:
+        for connection in reversed(connections):
+            await connection.close()
+        if app is not None:
+            await app.close()
 
 
 async def serve(settings: Settings, mode: str, *, stop: asyncio.Event | None = None,
                 listening: Callable[[], Awaitable[None]] | None = None) -> int:
     """``mode``: ``polling`` or ``webhook``. Without ``stop``, SIGINT and SIGTERM stop it."""
-    if settings.telegram_token is None and settings.zalo_token is None:
-        settings.require_telegram_token()  # names the setting that is missing
-    if mode == "webhook":
-        if settings.telegram_token is not None:
-            settings.require_webhook()
-        if settings.zalo_token is not None:
-            settings.require_zalo_webhook()
-    serving, closers = await _build(settings, mode)
-    try:
-        async with _stopping(stop) as stopped:
-            await _serve(serving, mode, stopped, listening)
-    finally:
-        for close in reversed(closers):
-            await close()
+    async with connected(settings, mode) as serving, _stopping(stop) as stopped:
+        await _serve(serving, mode, stopped, listening)
     return 0
 
 
 @contextlib.asynccontextmanager
-async def _stopping(stop: asyncio.Event | None):  # type: ignore[no-untyped-def]
+async def _stopping(stop: asyncio.Event | None) -> AsyncIterator[asyncio.Event]:
     if stop is not None:
         yield stop
         return
@@ -131,24 +121,17 @@ async def _stopping(stop: asyncio.Event | None):  # type: ignore[no-untyped-def]
 
 async def _serve(serving: Serving, mode: str, stop: asyncio.Event,
                  listening: Callable[[], Awaitable[None]] | None) -> None:
-    app, runtime, bot = serving.app, serving.runtime, serving.bot
-    settings = app.settings
-    if bot is not None:
-        await telegram.set_default_commands(bot, settings.default_locale)
+    runtime = serving.runtime
+    for service in serving.services:
+        await service.ready()
     await runtime.start()
     freeze_startup_objects()
-    scheduling = start_scheduler(app, bot, serving.senders)
+    scheduling = start_scheduler(serving.app, serving.senders)
     receivers: list[asyncio.Task[None]] = []
     runner: web.AppRunner | None = None
     try:
         if mode == "polling":
-            if bot is not None:
-                receivers.append(asyncio.create_task(telegram.poll(runtime, bot, stop), name="telegram-polling"))
-            if serving.zalo is not None:
-                from bot import zalo_serve
-
-                receivers.append(asyncio.create_task(zalo_serve.poll(runtime, serving.zalo.client, stop),
-                                                     name="zalo-polling"))
+            receivers = [asyncio.create_task(service.poll(runtime, stop)) for service in serving.services]
             if listening is not None:
                 await listening()
         else:
@@ -166,19 +149,10 @@ async def _serve(serving: Serving, mode: str, stop: asyncio.Event,
 
 
 def webhook_app(serving: Serving) -> web.Application:
-    """The aiohttp application: each channel's endpoint, and ``GET /healthz``."""
-    settings = serving.app.settings
+    """The aiohttp application: each messenger's endpoint, and ``GET /healthz``."""
     web_app = web.Application(client_max_size=1 << 20)
-    if serving.bot is not None:
-        _, secret = settings.require_webhook()
-        route = telegram.WebhookRoute(serving.runtime, secret, serving.bot)
-        web_app.router.add_post(settings.webhook_path, route.handle)
-    if serving.zalo is not None:
-        from bot import zalo_serve
-
-        _, zalo_secret = settings.require_zalo_webhook()
-        zalo_serve.add_routes(web_app, zalo_serve.ZaloWebhookRoute(serving.runtime, zalo_secret),
-                              settings.zalo_webhook_path)
+    for service in serving.services:
+        service.routes(web_app, serving.runtime)
     web_app.router.add_get("/healthz", _health)
     return web_app
 
@@ -191,15 +165,8 @@ async def _start_webhooks(serving: Serving, listening: Callable[[], Awaitable[No
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port).start()
     log.info("webhook server listening on %s:%s", settings.host, settings.port)
     # Messengers check the URL when it is set, so the server listens first.
-    if serving.zalo is not None:
-        from bot import zalo_serve
-
-        url, secret = settings.require_zalo_webhook()
-        await zalo_serve.register_webhook(serving.zalo.channel, url, secret)
-    if serving.bot is not None:
-        url, secret = settings.require_webhook()
-        await serving.bot.set_webhook(url + settings.webhook_path, secret_token=secret,
-                                      allowed_updates=telegram.ALLOWED_UPDATES)
+    for service in serving.services:
+        await service.listening()
     if listening is not None:
         await listening()
     return runner

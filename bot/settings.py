@@ -19,6 +19,56 @@ DEFAULT_ZALO_API_BASE = "https://bot-api.zaloplatforms.com"
 WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
+class ZaloSettings(BaseSettings):
+    """The Zalo channel's own settings, ``TWINBOT_ZALO_*``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TWINBOT_ZALO_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        hide_input_in_errors=True,
+    )
+
+    token: SecretStr | None = None
+    api_base: str = DEFAULT_ZALO_API_BASE
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/zalo/webhook"
+
+    @field_validator("token", "webhook_secret", mode="before")
+    @classmethod
+    def _zalo_blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("token")
+    @classmethod
+    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        bot_id, colon, rest = token.partition(":")
+        if not colon or not bot_id.isdigit() or not rest or any(ch.isspace() for ch in token):
+            raise ValueError("does not look like a Zalo bot token (digits, a colon, then the secret)")
+        return SecretStr(token)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and (not 8 <= len(value.get_secret_value()) <= 256
+                                  or any(ch.isspace() for ch in value.get_secret_value())):
+            raise ValueError("Zalo accepts 8-256 characters without spaces")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _zalo_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TWINBOT_",
@@ -45,11 +95,8 @@ class Settings(BaseSettings):
     # Five cron fields in TWINBOT_TIMEZONE: weekly digests (Monday 07:30) and reminders (Friday 16:00).
     digest_schedule: str = "30 7 * * 1"
     reminder_schedule: str = "0 16 * * 5"
-    # Zalo Bot Platform: served beside Telegram when its token is set (see README, "Zalo").
-    zalo_token: SecretStr | None = None
-    zalo_api_base: str = DEFAULT_ZALO_API_BASE
-    zalo_webhook_secret: SecretStr | None = None
-    zalo_webhook_path: str = "/zalo/webhook"
+    # Zalo Bot Platform (TWINBOT_ZALO_*): served beside Telegram when its token is set (see README, "Zalo").
+    zalo: ZaloSettings = Field(default_factory=lambda: ZaloSettings())
     media_dir: Path = Path("media")
     # Serving: updates handled at once by one process, and the database connections kept for them.
     concurrency: int = Field(default=16, ge=1, le=256)
@@ -68,39 +115,6 @@ class Settings(BaseSettings):
             return Cron.parse(value).expression
         except CronError as exc:
             raise ValueError(str(exc)) from None
-
-    @field_validator("zalo_token", "zalo_webhook_secret", mode="before")
-    @classmethod
-    def _zalo_blank_is_unset(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
-    @field_validator("zalo_token")
-    @classmethod
-    def _zalo_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None:
-            return None
-        token = value.get_secret_value().strip()
-        bot_id, colon, rest = token.partition(":")
-        if not colon or not bot_id.isdigit() or not rest or any(ch.isspace() for ch in token):
-            raise ValueError("does not look like a Zalo bot token (digits, a colon, then the secret)")
-        return SecretStr(token)
-
-    @field_validator("zalo_webhook_secret")
-    @classmethod
-    def _zalo_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and (not 8 <= len(value.get_secret_value()) <= 256
-                                  or any(ch.isspace() for ch in value.get_secret_value())):
-            raise ValueError("Zalo accepts 8-256 characters without spaces")
-        return value
-
-    @field_validator("zalo_api_base")
-    @classmethod
-    def _zalo_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
 
     @field_validator("telegram_token", "webhook_secret", mode="before")
     @classmethod
@@ -175,21 +189,20 @@ class Settings(BaseSettings):
             )
         return self.webhook_url, self.webhook_secret.get_secret_value()
 
-
     def require_zalo_token(self) -> str:
-        if self.zalo_token is None:
+        if self.zalo.token is None:
             raise SettingsError("TWINBOT_ZALO_TOKEN is not set; create a bot with Zalo Bot Creator")
-        return self.zalo_token.get_secret_value()
+        return self.zalo.token.get_secret_value()
 
     def require_zalo_webhook(self) -> tuple[str, str]:
         """The public URL and the secret Zalo sends; TWINBOT_WEBHOOK_SECRET serves when no Zalo one is set."""
         if not self.webhook_url:
             raise SettingsError("TWINBOT_WEBHOOK_URL is not set; it is the public https URL Zalo posts to")
-        secret = self.zalo_webhook_secret or self.webhook_secret
+        secret = self.zalo.webhook_secret or self.webhook_secret
         if secret is None or len(secret.get_secret_value()) < 8:
             raise SettingsError("TWINBOT_ZALO_WEBHOOK_SECRET (or TWINBOT_WEBHOOK_SECRET) is not set: "
                                 "8-256 characters Zalo sends with each webhook")
-        return self.webhook_url + self.zalo_webhook_path, secret.get_secret_value()
+        return self.webhook_url + self.zalo.webhook_path, secret.get_secret_value()
 
 
 class SettingsError(Exception):
@@ -199,16 +212,31 @@ class SettingsError(Exception):
 def load_settings(env_file: Path | str | None = ".env") -> Settings:
     """Settings from the environment and ``env_file``; any problem is one ``SettingsError`` line naming the
     variables, never their values."""
+    problems: list[str] = []
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        zalo = ZaloSettings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_input=False, include_url=False):
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            reason = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
-            problems.append(f"TWINBOT_{field.upper()} is invalid: {reason}")
-        raise SettingsError("; ".join(problems)) from None
+        problems += _named(exc, "TWINBOT_ZALO_")
+        zalo = ZaloSettings.model_construct()  # so that the other settings are checked too
+    except (UnicodeDecodeError, OSError):
+        zalo = ZaloSettings.model_construct()  # said once, below
+    try:
+        settings = Settings(_env_file=env_file, zalo=zalo)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems += _named(exc, "TWINBOT_")
     except UnicodeDecodeError:
         raise SettingsError(f"{env_file} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise SettingsError(f"cannot read {env_file} ({exc.strerror})") from None
+    if problems:
+        raise SettingsError("; ".join(problems)) from None
+    return settings
+
+
+def _named(error: ValidationError, prefix: str) -> list[str]:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        reason = " ".join(str(item["msg"]).removeprefix("Value error, ").split())
+        problems.append(f"{prefix}{field.upper()} is invalid: {reason}")
+    return problems

@@ -63,12 +63,10 @@ async def webhook(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= workers <= 64:
         raise CliError("--workers must be between 1 and 64")
     if workers > 1:
+        from bot.serve import configured
         from bot.workers import supervise
 
-        if settings.telegram_token is not None:
-            settings.require_webhook()
-        if settings.zalo_token is not None:
-            settings.require_zalo_webhook()
+        configured(settings, "webhook")  # a missing setting is said once, here, not by every worker
         return await supervise(settings, workers)
     return await serve(settings, "webhook")
 

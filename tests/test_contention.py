@@ -91,7 +91,8 @@ async def test_an_officer_is_answered_while_a_coordinators_files_are_being_drawn
 async def test_a_twinbot_command_succeeds_while_the_bot_is_drawing_a_digest(
         db: Database, db_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, restore_logging: None) -> None:
     import handlers.digest
-    from bot.delivery import DeliveryWorker, RateLimiter, TelegramSender
+    from bot.channels.telegram import TelegramSender
+    from bot.delivery import DeliveryWorker, RateLimiter
     from bot.scheduler import Scheduler
     from tests.botapi_stub import BotApiStub
     from tests.conftest import TZ

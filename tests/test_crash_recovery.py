@@ -259,7 +259,8 @@ class DiesAfterSending:
 
 async def test_a_digest_killed_between_send_and_record_resumes_at_once_repeating_one_part_at_most(
         db: Database, clock: Clock) -> None:
-    from bot.delivery import DeliveryWorker, RateLimiter, TelegramSender
+    from bot.channels.telegram import TelegramSender
+    from bot.delivery import DeliveryWorker, RateLimiter
     from bot.scheduler import Scheduler
     from storage.models import Delivery
     from tests.botapi_stub import BotApiStub

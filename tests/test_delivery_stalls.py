@@ -7,9 +7,9 @@ import asyncio
 from sqlalchemy import select
 
 from bot.channels import telegram
-from bot.channels.zalo import ZaloClient
-from bot.channels.zalo_adapter import ZaloSender
-from bot.delivery import DeliveryWorker, RateLimiter, TelegramSender
+from bot.channels.telegram import TelegramSender
+from bot.channels.zalo import ZaloClient, ZaloSender
+from bot.delivery import DeliveryWorker, RateLimiter
 from bot.scheduler import Scheduler
 from storage.db import Database
 from storage.models import Delivery
@@ -66,7 +66,7 @@ async def test_photo_downloads_check_every_redirect(tmp_path) -> None:  # type: 
     import httpx
     import pytest
 
-    from bot.media import MediaError, MediaStore
+    from bot.channels.zalo import MediaError, MediaStore
 
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(302, headers={"location": "http://169.254.169.254/latest/meta-data"})

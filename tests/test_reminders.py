@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import select
 
-from bot.delivery import DeliveryWorker, RateLimiter, TelegramSender
+from bot.channels.telegram import TelegramSender
+from bot.delivery import DeliveryWorker, RateLimiter
 from bot.scheduler import Scheduler
 from handlers.core import Core
 from handlers.digest import build_text

@@ -4,8 +4,8 @@ Telegram's limits, through the real aiogram Bot against the loopback Bot API sta
 from __future__ import annotations
 
 import asyncio
-import itertools
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +17,8 @@ from sqlalchemy.pool import NullPool
 
 from bot.channels import telegram
 from bot.channels.console import ConsoleChannel
-from bot.delivery import DeliveryWorker, Part, RateLimiter, TelegramSender, parts_of
+from bot.channels.telegram import TelegramSender
+from bot.delivery import DeliveryWorker, Part, RateLimiter, parts_of
 from bot.scheduler import Cron, CronError, Scheduler
 from handlers.core import Core
 from handlers.events import Incoming, Reply

@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
 from bot.channels import telegram
+from bot.channels.telegram.service import TelegramService
 from bot.runtime import Runtime
 from bot.serve import SECRET_HEADER, Serving, serve
 from bot.serve import webhook_app as build_webhook_app
@@ -27,7 +28,7 @@ def webhook_app(runtime: Runtime, bot: Bot) -> web.Application:
     """The webhook server's application, as `twinbot webhook` builds it, around ``runtime``."""
     settings = Settings(_env_file=None, webhook_secret=SECRET, webhook_url="https://bot.example.org")  # type: ignore[call-arg]
     app = App(settings=settings, db=runtime.core.db, core=runtime.core)
-    return build_webhook_app(Serving(app=app, runtime=runtime, bot=bot))
+    return build_webhook_app(Serving(app=app, runtime=runtime, services=[TelegramService(bot, app)]))
 
 
 async def test_long_polling_answers_through_get_updates(db: Database, db_url: str) -> None:

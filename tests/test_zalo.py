@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from bot.zalo_serve import SECRET_HEADER, ZaloWebhookRoute, add_routes
+from bot.channels.zalo import SECRET_HEADER, ZaloWebhookRoute, add_routes
 from handlers.core import Core
 from storage.db import Database
 from storage.models import Conversation, Identity, ProcessedEvent, Report, ReportPhoto

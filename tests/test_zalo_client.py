@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.zalo import (
+from bot.channels.zalo.client import (
     MalformedUpdate,
     ZaloApiError,
     ZaloClient,
@@ -129,7 +129,7 @@ def test_malformed_bodies_are_refused(body: object) -> None:
 
 
 def test_replies_render_as_plain_text_within_2000_characters() -> None:
-    from bot.channels.zalo_adapter import render
+    from bot.channels.zalo import render
     from handlers.events import Option, OutFile, Reply
     from handlers.i18n import Translator
 

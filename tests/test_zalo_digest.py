@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.channels.zalo import ZaloClient
-from bot.channels.zalo_adapter import ZaloSender
+from bot.channels.zalo import ZaloClient, ZaloSender
 from bot.delivery import DeliveryWorker, RateLimiter
 from bot.scheduler import Scheduler
 from handlers.core import Core

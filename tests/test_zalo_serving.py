@@ -10,9 +10,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot import zalo_serve
+from bot.channels.zalo import receiving as zalo_serve
+from bot.channels.zalo import service as zalo_service
 from bot.serve import serve
-from bot.settings import Settings
+from bot.settings import Settings, ZaloSettings
 from storage.db import Database
 from tests.botapi_stub import BotApiStub
 from tests.telegram_harness import TOKEN as TELEGRAM_TOKEN
@@ -21,9 +22,12 @@ from tests.zalo_stub import TOKEN, ZaloApiStub
 SECRET = "zalo-webhook-secret-0123"
 
 
-def settings(db_url: str, tmp_path: Path, zalo: ZaloApiStub, **extra: object) -> Settings:
-    return Settings(_env_file=None, zalo_token=TOKEN, zalo_api_base=zalo.base_url, database_url=db_url,  # type: ignore[call-arg]
-                    media_dir=tmp_path / "media", **extra)
+def settings(db_url: str, tmp_path: Path, zalo: ZaloApiStub, *, zalo_webhook_secret: str | None = None,
+             **extra: object) -> Settings:
+    own = ZaloSettings(_env_file=None, token=TOKEN, api_base=zalo.base_url,  # type: ignore[call-arg]
+                       webhook_secret=zalo_webhook_secret)
+    return Settings(_env_file=None, zalo=own, database_url=db_url, media_dir=tmp_path / "media",  # type: ignore[call-arg]
+                    **extra)
 
 
 async def test_run_polls_zalo_alone(db: Database, db_url: str, tmp_path: Path) -> None:
@@ -102,7 +106,7 @@ async def test_webhook_serves_both_and_registers_zalo_once_listening(
             listening_when_registered.append(probe.connect_ex(("127.0.0.1", port)) == 0)
         return await register(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(zalo_serve, "register_webhook", probing_register)
+    monkeypatch.setattr(zalo_service, "register_webhook", probing_register)
     async with ZaloApiStub() as zalo, BotApiStub() as telegram:
         config = settings(db_url, tmp_path, zalo, webhook_url="https://bot.example.org", port=port,
                           webhook_secret="telegram-secret-0123456789", zalo_webhook_secret=SECRET,

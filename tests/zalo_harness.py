@@ -7,9 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.channels.zalo import ZaloClient, parse_update
-from bot.channels.zalo_adapter import CHANNEL, ZaloChannel, received
-from bot.media import MediaStore
+from bot.channels.zalo import CHANNEL, MediaStore, ZaloChannel, ZaloClient, parse_update, received
 from bot.runtime import Runtime
 from handlers.core import Core
 from tests.zalo_stub import BOT_ID, TOKEN, ApiCall, ZaloApiStub
@@ -116,7 +114,7 @@ class Polling:
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Polling:
-        from bot.zalo_serve import poll
+        from bot.channels.zalo import poll
 
         client = self.h.client
         fetch = client.get_updates

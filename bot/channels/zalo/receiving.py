@@ -8,18 +8,13 @@ import asyncio
 import hmac
 import logging
 import random
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.channels.webhooks import read_json, store_then_answer
-from bot.channels.zalo import MalformedUpdate, ZaloApiError, ZaloClient, ZaloError, parse_update
-from bot.channels.zalo_adapter import CHANNEL, ZaloChannel, ZaloSender, received
-from bot.media import MediaStore
+from bot.channels.zalo.adapter import CHANNEL, ZaloChannel, received
+from bot.channels.zalo.client import MalformedUpdate, ZaloApiError, ZaloClient, ZaloError, parse_update
 from bot.runtime import Runtime
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
@@ -127,39 +122,3 @@ def add_routes(web_app: web.Application, route: ZaloWebhookRoute, path: str) -> 
 async def register_webhook(channel: ZaloChannel, url: str, secret: str) -> None:
     info = await channel.client.set_webhook(url, secret)
     log.info("zalo webhook set to %s", info.url or url)
-
-
-# --- the Zalo bot of `twinbot run` and `twinbot webhook` ---------------------------------------------------
-
-
-class ZaloService:
-    """The client, media store and channel for one Zalo bot, built from the settings."""
-
-    def __init__(self, app: App, token: str) -> None:
-        self.app = app
-        settings = app.settings
-        self.client = ZaloClient(token, settings.zalo_api_base)
-        self.media = MediaStore(settings.media_dir)
-        self.channel = ZaloChannel(app.core, self.client, self.media)
-
-    async def start(self) -> None:
-        me = await self.client.get_me()
-        self.channel.bot_id = me.id  # so that our own messages echoed back are not answered
-        log.info("zalo bot %s (%s) ready", me.account_name or me.display_name, me.id)
-
-    async def close(self) -> None:
-        await self.client.close()
-        await self.media.close()
-
-    def senders(self) -> dict[str, ZaloSender]:
-        """What the digest and reminder scheduler sends Zalo recipients through."""
-        import time
-
-        from bot.delivery import RateLimiter, SharedBudget
-
-        settings = self.app.settings
-        # Zalo's quota is the bot's, whatever the number of workers: spaced through the database together.
-        limiter = RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0, clock=time.time,
-                              budget=SharedBudget(self.app.db, "zalo"))
-        return {"zalo": ZaloSender(self.client, self.app.db, tz=settings.tz, default_locale=settings.default_locale,
-                                   limiter=limiter)}

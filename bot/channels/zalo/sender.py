@@ -1,0 +1,106 @@
+"""Digests and reminders through Zalo: the delivery worker's sender (see ``bot.delivery``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from bot.channels.markup import plain_options, split_lines, to_plain
+from bot.channels.zalo.adapter import CHANNEL, file_note
+from bot.channels.zalo.client import TEXT_LIMIT, ZaloApiError, ZaloClient, ZaloError
+from bot.delivery import Blocked, Part, PermanentFailure, RateLimiter, RetryAfter, TemporaryFailure
+from handlers.events import Reply
+from handlers.i18n import Translator
+from storage import conversations
+from storage.db import Database
+from storage.models import Identity
+
+
+class ZaloSender:
+    """The delivery worker's sender for ``zalo:<chat id>`` recipients (see ``bot.delivery.Sender``).
+
+    A text part longer than 2,000 characters goes out in pieces; the pieces already sent are remembered, so
+    a 429 in the middle resumes after them instead of sending them twice. Files cannot be sent by a Zalo
+    bot: each becomes a note, in the recipient's language, on how to get it. After a message with options
+    (a reminder), the options are saved as the recipient's menu, so typing "1" answers it, unless they are
+    in the middle of a report.
+    """
+
+    channel = CHANNEL
+
+    def __init__(self, client: ZaloClient, db: Database, *, tz: dt.tzinfo, default_locale: str = "vi",
+                 limiter: RateLimiter | None = None, quota_wait: float = 30.0) -> None:
+        self.client = client
+        self.db = db
+        self.tz = tz
+        self.default_locale = default_locale
+        self.limiter = limiter or RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0)
+        self.quota_wait = quota_wait
+        self._sent_pieces: dict[tuple[str, str], int] = {}
+
+    async def send(self, chat_id: str, part: Part) -> None:
+        if part.kind == "text":
+            pieces = split_lines(to_plain(part.text) + _options_text(part), TEXT_LIMIT)
+        else:
+            assert part.file is not None
+            t = Translator(await self._locale(chat_id), self.tz)
+            file = replace(part.file, caption=part.text)
+            pieces = split_lines(file_note(t, file), TEXT_LIMIT)
+        progress_key = (chat_id, hashlib.sha256("\x00".join([part.kind, *pieces]).encode()).hexdigest())
+        done = self._sent_pieces.get(progress_key, 0)
+        for index in range(done, len(pieces)):
+            await self.limiter.wait(chat_id)
+            try:
+                await self.client.send_message(chat_id, pieces[index])
+            except ZaloApiError as exc:
+                if exc.quota_exceeded:
+                    self.limiter.pause(self.quota_wait)
+                    raise RetryAfter(self.quota_wait) from None
+                self._sent_pieces.pop(progress_key, None)
+                if exc.code in (401, 408) or exc.temporary:
+                    raise TemporaryFailure(str(exc)) from None
+                if exc.code == 404:
+                    raise Blocked(str(exc)) from None
+                if exc.code == 403:
+                    # Zalo documents 403 as an internal error, not as "the user blocked the bot".
+                    raise TemporaryFailure(str(exc)) from None
+                raise PermanentFailure(str(exc)) from None
+            except ZaloError as exc:
+                # It may have been delivered: do not repeat the pieces before it.
+                raise TemporaryFailure(str(exc)) from None
+            self._sent_pieces[progress_key] = index + 1
+        self._sent_pieces.pop(progress_key, None)
+        if part.kind == "text" and part.reply is not None and part.reply.options:
+            await self._offer(chat_id, part.reply)
+
+    async def _locale(self, chat_id: str) -> str:
+        async with self.db.unit_of_work() as uow:
+            identity = await uow.session.scalar(
+                select(Identity).where(Identity.channel == CHANNEL, Identity.chat_id == chat_id))
+            return (identity.person.locale if identity is not None else None) or self.default_locale
+
+    async def _offer(self, chat_id: str, reply: Reply) -> None:
+        """Save the options as the menu a typed number answers, as ``Context.say`` does for an answer."""
+        async with self.db.unit_of_work() as uow:
+            identity = await uow.session.scalar(
+                select(Identity).where(Identity.channel == CHANNEL, Identity.chat_id == chat_id))
+            if identity is None:
+                return
+            conversation = await conversations.lock(uow.session, CHANNEL, identity.external_id)
+            if conversation.flow is not None:
+                return
+            conversation.seq += 1
+            conversation.data = {**conversation.data, "menu": {
+                "seq": conversation.seq, "free": reply.free_input,
+                "options": [[o.value, o.label] for o in reply.options]}}
+            await conversations.save(uow.session, conversation)
+            await uow.commit()
+
+
+def _options_text(part: Part) -> str:
+    if part.reply is None or not part.reply.options:
+        return ""
+    return "\n" + plain_options(part.reply)
