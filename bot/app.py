@@ -6,13 +6,17 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from handlers.context import CoreConfig
 from handlers.core import Core
-from storage import conversations, migrate, registry
+from storage import conversations, migrate, registry, shared_files
 from storage.db import Database
 from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from bot.channels.links import FileLinks
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,21 @@ class App:
     settings: Settings
     db: Database
     core: Core
+    links: FileLinks | None = None  # files by signed link, where the bot has a public address
+
+    def file_links(self) -> FileLinks | None:
+        """The app's file links, made on first use when TWINBOT_PUBLIC_URL and a secret are set."""
+        if self.links is None and self.settings.public_url:
+            secret = self.settings.link_signing_secret()
+            if secret is None:
+                log.warning("TWINBOT_PUBLIC_URL is set but no TWINBOT_LINK_SECRET (or TWINBOT_WEBHOOK_SECRET) of "
+                            "16 characters or more: files are not offered by link")
+                return None
+            from bot.channels.links import FileLinks
+
+            self.links = FileLinks(self.db, self.settings.public_url, secret, days=self.settings.link_days,
+                                   clock=self.core.config.clock)
+        return self.links
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -55,6 +74,7 @@ async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> 
             await registry.seed_provinces(uow.session)
             # Telegram redelivers for about a day at most; keep a fortnight of seen update ids.
             await conversations.forget_events_before(uow.session, utcnow() - dt.timedelta(days=14))
+            await shared_files.forget_expired(uow.session, utcnow())
             if seed_sample and await registry.registry_is_empty(uow.session):
                 spec = registry.load_registry_file(registry.SAMPLE_REGISTRY)
                 await registry.apply_registry(uow.session, spec)

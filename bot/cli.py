@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", choices=["vi", "en"], help="language for a new console user")
     console.add_argument("--no-sample", action="store_true", help="do not load the sample organisation "
                          "into an empty database")
+    console.add_argument("--files", type=Path, default=Path("twinbot-files"), metavar="DIR",
+                         help="where the spreadsheets and charts the bot sends are written (default twinbot-files)")
 
     sub.add_parser("run", help="serve Telegram and/or Zalo by long polling, with the digest scheduler "
                    "(needs TWINBOT_TELEGRAM_TOKEN or TWINBOT_ZALO_TOKEN)")

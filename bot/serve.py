@@ -132,6 +132,8 @@ async def _serve(serving: Serving, mode: str, stop: asyncio.Event,
     try:
         if mode == "polling":
             receivers = [asyncio.create_task(service.poll(runtime, stop)) for service in serving.services]
+            if serving.app.file_links() is not None:
+                runner = await _start_server(serving, webhooks=False)  # the file links need an address
             if listening is not None:
                 await listening()
         else:
@@ -148,22 +150,31 @@ async def _serve(serving: Serving, mode: str, stop: asyncio.Event,
     log.info("stopped")
 
 
-def webhook_app(serving: Serving) -> web.Application:
-    """The aiohttp application: each messenger's endpoint, and ``GET /healthz``."""
+def webhook_app(serving: Serving, *, webhooks: bool = True) -> web.Application:
+    """The aiohttp application: each messenger's endpoint, the file links, and ``GET /healthz``."""
     web_app = web.Application(client_max_size=1 << 20)
-    for service in serving.services:
-        service.routes(web_app, serving.runtime)
+    if webhooks:
+        for service in serving.services:
+            service.routes(web_app, serving.runtime)
+    links = serving.app.file_links()
+    if links is not None:
+        links.add_route(web_app)
     web_app.router.add_get("/healthz", _health)
     return web_app
 
 
-async def _start_webhooks(serving: Serving, listening: Callable[[], Awaitable[None]] | None) -> web.AppRunner:
+async def _start_server(serving: Serving, *, webhooks: bool) -> web.AppRunner:
     settings = serving.app.settings
     # No access log: a line per update costs more than the update's own handling is worth logging.
-    runner = web.AppRunner(webhook_app(serving), handle_signals=False, access_log=None)
+    runner = web.AppRunner(webhook_app(serving, webhooks=webhooks), handle_signals=False, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.port, reuse_port=settings.reuse_port).start()
-    log.info("webhook server listening on %s:%s", settings.host, settings.port)
+    log.info("%s listening on %s:%s", "webhook server" if webhooks else "file links", settings.host, settings.port)
+    return runner
+
+
+async def _start_webhooks(serving: Serving, listening: Callable[[], Awaitable[None]] | None) -> web.AppRunner:
+    runner = await _start_server(serving, webhooks=True)
     # Messengers check the URL when it is set, so the server listens first.
     for service in serving.services:
         await service.listening()

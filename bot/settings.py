@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     worker_id: str | None = Field(default=None, max_length=100)
     # Several `twinbot webhook` processes may share one port (the kernel spreads the connections).
     reuse_port: bool = False
+    # The bot's public address: files go by signed link where a messenger cannot send them (Zalo).
+    public_url: str | None = None
+    link_secret: SecretStr | None = None  # signs the links (default: TWINBOT_WEBHOOK_SECRET)
+    link_days: int = Field(default=7, ge=1, le=90)
 
     @field_validator("digest_schedule", "reminder_schedule")
     @classmethod
@@ -152,7 +156,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("telegram_api_base", "webhook_url")
+    @field_validator("telegram_api_base", "webhook_url", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -173,6 +177,11 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def link_signing_secret(self) -> str | None:
+        """What signs file links: TWINBOT_LINK_SECRET, else TWINBOT_WEBHOOK_SECRET; None means no links."""
+        secret = self.link_secret or self.webhook_secret
+        return secret.get_secret_value() if secret is not None and len(secret.get_secret_value()) >= 16 else None
 
     def require_telegram_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():

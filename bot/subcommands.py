@@ -26,7 +26,7 @@ async def console(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger().setLevel(logging.WARNING)  # the terminal is the conversation
     app = await build_app(settings, seed_sample=not args.no_sample)
     try:
-        channel = ConsoleChannel(app.core, user_id=args.user, language_code=args.lang)
+        channel = ConsoleChannel(app.core, user_id=args.user, language_code=args.lang, files_dir=args.files)
         greeting = "twinbot console – /quit to leave."
         async with app.db.unit_of_work() as uow:
             registered = await people.identity(uow.session, "console", channel.user_id)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -429,6 +430,20 @@ class OutboxEntry(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SharedFile(Base):
+    """A file the bot offers by link where the messenger cannot send files (a Zalo coordinator's chart or
+    spreadsheet), kept until it expires; the link is signed (``bot.channels.links``)."""
+
+    __tablename__ = "shared_files"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, unguessable
+    filename: Mapped[str] = mapped_column(String(200))
+    mime_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 class SendSlot(Base):
     """The next moment a message may go out through a channel, shared by every worker, so that all of them
     together keep to the messenger's overall rate (seconds since the epoch)."""
@@ -459,6 +474,7 @@ __all__ = [
     "ReportPhoto",
     "ReportVersion",
     "SendSlot",
+    "SharedFile",
     "TwinningPair",
     "Unit",
     "UnitWeek",

@@ -75,3 +75,32 @@ async def test_donation_report_end_to_end(core: Core, db: Database, clock: Clock
     async with db.unit_of_work() as uow:
         versions = (await uow.session.scalars(select(ReportVersion))).all()
         assert [(v.version, v.action) for v in versions] == [(1, "submitted")]
+
+
+async def test_the_console_takes_a_photo_as_a_path_and_writes_files_to_a_folder(
+        core: Core, db: Database, clock: Clock, tmp_path: object) -> None:
+    import io
+    from pathlib import Path
+
+    from tests.reporting import person, report
+
+    folder = Path(str(tmp_path))
+    picture = folder / "mốc 102.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    me = await officer(core, db, clock)
+    me.files_dir = folder / "out"
+    for answer in ("/report", "Other activity", "hôm qua", "1", "On our side", "Skip", "Skip", "Gặp mặt"):
+        said = await me.send(answer)
+    assert "Send photos" in said
+    stdout = io.StringIO()
+    await me.repl(io.StringIO(f"/photo {picture}\nxong\n"), stdout)
+    assert "Photo received" in stdout.getvalue() and "Where exactly?" in stdout.getvalue()
+
+    await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", day=clock().date())
+    coordinator = await person(core, db, clock, "coord", "coordinator", cluster=2)
+    coordinator.files_dir = folder / "out"
+    stdout = io.StringIO()
+    await coordinator.repl(io.StringIO("/export month\n"), stdout)
+    [saved] = [line for line in stdout.getvalue().splitlines() if line.startswith("(saved ")]
+    path = Path(saved.removeprefix("(saved ").removesuffix(")"))
+    assert path.parent == folder / "out" and path.suffix == ".xlsx" and path.read_bytes().startswith(b"PK")

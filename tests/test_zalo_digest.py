@@ -117,3 +117,44 @@ async def test_a_zalo_officer_answers_the_reminder_by_its_number(
 async def _rows(db: Database) -> list[Delivery]:
     async with db.unit_of_work() as uow:
         return list((await uow.session.scalars(select(Delivery).order_by(Delivery.id))).all())
+
+
+async def test_with_a_public_address_the_chart_is_a_photo_and_the_spreadsheet_a_signed_link(
+        db: Database, client: ZaloClient, stub: ZaloApiStub, clock: Clock) -> None:
+    """TWINBOT_PUBLIC_URL set: the files go by link, each opening that one file, until it expires."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.channels.links import FileLinks
+    from tests.test_zalo_serving import free_port
+
+    await known_week(db)
+    await add_person(db, "coordinator", COORDINATOR, cluster=4, channel="zalo", locale="en")
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    links = FileLinks(db, public, "link-secret-0123456789abcdef", days=7, clock=clock)
+    web_app = web.Application()
+    links.add_route(web_app)
+    async with TestClient(TestServer(web_app, host="127.0.0.1", port=port)) as http:
+        time = FakeTime()
+        sender = ZaloSender(client, db, tz=TZ, limiter=RateLimiter(clock=time.clock, sleep=time.sleep), links=links)
+        await Scheduler(db, DeliveryWorker(db, {"zalo": sender}, tz=TZ, clock=clock), tz=TZ, clock=clock).tick()
+
+        [photo] = stub.calls_of("sendPhoto")
+        assert photo.params["photo"].startswith(public + "/files/") and ".png?" in photo.params["photo"]
+        texts = stub.sent_texts(COORDINATOR)
+        assert "Reports: 3 (+1)" in texts[0] and "cannot send files" not in "\n".join(texts)
+        [note] = [t for t in texts if ".xlsx:" in t]
+        assert "(the link works until 30/11/2026)" in note
+        link = next(word for word in note.split() if word.startswith(public))
+        path = link.removeprefix(public)
+
+        got = await http.get(path)
+        assert got.status == 200 and (await got.read()).startswith(b"PK")  # an XLSX is a zip
+        assert "digest-cluster4-2026-W47-en.xlsx" in got.headers["Content-Disposition"]
+        forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+        assert (await http.get(forged)).status == 403
+        other = path.replace(path.split("/")[2], "someone-elses-file")  # the same signature, another file
+        assert (await http.get(other)).status == 403
+        clock.advance(days=8)
+        assert (await http.get(path)).status == 410

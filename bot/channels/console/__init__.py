@@ -1,4 +1,5 @@
-"""The console channel: talk to the bot in a terminal; buttons become numbered lists."""
+"""The console channel: talk to the bot in a terminal; buttons become numbered lists, files are written to a
+folder (their paths are printed), and a photo is given as the path of an image file."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import getpass
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.markup import render_plain
@@ -27,8 +29,10 @@ class ConsoleChannel:
         display_name: str | None = None,
         language_code: str | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        files_dir: Path | None = None,
     ) -> None:
         self.core = core
+        self.files_dir = files_dir
         self.user_id = user_id or getpass.getuser()
         self.display_name = display_name or self.user_id
         self.language_code = language_code
@@ -90,4 +94,41 @@ class ConsoleChannel:
             line = line.rstrip("\n")
             if line.strip() in ("/quit", "/exit"):
                 break
-            stdout.write(await self.send(line) + "\n")
+            photo = photo_path(line)
+            said = await (self.send(attachment=photo_attachment(photo)) if photo else self.send(line))
+            stdout.write(said + "\n")
+            for path in self.write_files():
+                stdout.write(f"(saved {path})\n")
+
+    def write_files(self) -> list[Path]:
+        """Write the latest answer's files into ``files_dir`` (the terminal cannot show them)."""
+        if self.files_dir is None or not self.files:
+            return []
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for file in self.files:
+            path = self.files_dir / Path(file.filename).name
+            path.write_bytes(file.content)
+            written.append(path)
+        return written
+
+
+IMAGE_SUFFIXES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+                  ".heic": "image/heic"}
+
+
+def photo_path(line: str) -> Path | None:
+    """``/photo PATH``, or the path of an image file typed alone: a photo to attach."""
+    text = line.strip()
+    if text.startswith("/photo "):
+        text = text.removeprefix("/photo ").strip()
+    elif not text or (" " in text and not Path(text).exists()):
+        return None
+    path = Path(text.strip("'\"")).expanduser()
+    return path if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file() else None
+
+
+def photo_attachment(path: Path) -> Attachment:
+    resolved = path.resolve()
+    return Attachment("photo", file_id=str(resolved), file_unique_id=str(resolved), file_size=resolved.stat().st_size,
+                      mime_type=IMAGE_SUFFIXES[resolved.suffix.lower()], path=str(resolved))

@@ -13,11 +13,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.channels.links import FileLinks
 from bot.channels.markup import render_plain, split_lines, to_plain
 from bot.channels.zalo.client import (
     IMAGE,
@@ -116,6 +117,28 @@ def file_note(t: Translator, file: OutFile) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One Zalo message: a text, or a picture at a public address with its caption."""
+
+    text: str
+    photo_url: str | None = None
+
+
+async def file_pieces(t: Translator, file: OutFile, links: FileLinks | None) -> list[Piece]:
+    """A file as Zalo can show it: where the bot has a public address, a picture by its URL and any other
+    file by a signed link that expires; otherwise a note on where to get it."""
+    if links is None:
+        return [Piece(text) for text in split_lines(file_note(t, file), TEXT_LIMIT)]
+    url = await links.link(file)
+    caption = to_plain(file.caption).strip()
+    if file.mime_type in ("image/png", "image/jpeg"):
+        return [Piece(caption[:TEXT_LIMIT], photo_url=url)]
+    until = t.date((links.clock() + dt.timedelta(days=links.days)).astimezone(t.tz).date())
+    note = to_plain(t("📎 {name}: {link}\n(the link works until {date})", name=file.filename, link=url, date=until))
+    return [Piece(text) for text in split_lines("\n".join(x for x in (caption, note) if x), TEXT_LIMIT)]
+
+
 def render(reply: Reply, t: Translator) -> list[str]:
     """One reply as the texts Zalo shows, each within 2,000 characters, cut at line breaks."""
     texts: list[str] = []
@@ -147,8 +170,10 @@ class ZaloChannel:
     name = CHANNEL
 
     def __init__(self, core: Core, client: ZaloClient, media: MediaStore, *, bot_id: str | None = None,
-                 quota_delays: Sequence[float] = QUOTA_DELAYS, sleep: Sleep = asyncio.sleep) -> None:
+                 quota_delays: Sequence[float] = QUOTA_DELAYS, sleep: Sleep = asyncio.sleep,
+                 links: FileLinks | None = None) -> None:
         self.core = core
+        self.links = links
         self.client = client
         self.media = media
         self.bot_id = bot_id
@@ -197,7 +222,10 @@ class ZaloChannel:
     async def send(self, chat_id: str, reply: Reply, locale: str) -> None:
         t = Translator(locale, self.core.config.tz)
         try:
-            await self.send_texts(chat_id, render(reply, t))
+            await self.send_texts(chat_id, render(replace(reply, files=()), t))
+            for file in reply.files:
+                for piece in await file_pieces(t, file, self.links):
+                    await self.send_piece(chat_id, piece)
         except ZaloApiError as exc:
             if exc.code == 404:
                 raise Unreachable(str(exc)) from None
@@ -214,6 +242,12 @@ class ZaloChannel:
     async def send_texts(self, chat_id: str, texts: list[str]) -> None:
         for text in texts:
             await self.send_text(chat_id, text)
+
+    async def send_piece(self, chat_id: str, piece: Piece) -> None:
+        if piece.photo_url is None:
+            await self.send_text(chat_id, piece.text)
+        else:
+            await self.client.send_photo(chat_id, piece.photo_url, piece.text)
 
     async def send_text(self, chat_id: str, text: str) -> None:
         for delay in (*self.quota_delays, None):

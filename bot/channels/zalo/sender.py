@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
+from bot.channels.links import FileLinks
 from bot.channels.markup import plain_options, split_lines, to_plain
-from bot.channels.zalo.adapter import CHANNEL, file_note
+from bot.channels.zalo.adapter import CHANNEL, Piece, file_pieces
 from bot.channels.zalo.client import TEXT_LIMIT, ZaloApiError, ZaloClient, ZaloError
 from bot.delivery import Blocked, Part, PermanentFailure, RateLimiter, RetryAfter, TemporaryFailure
 from handlers.events import Reply
@@ -32,29 +33,38 @@ class ZaloSender:
     channel = CHANNEL
 
     def __init__(self, client: ZaloClient, db: Database, *, tz: dt.tzinfo, default_locale: str = "vi",
-                 limiter: RateLimiter | None = None, quota_wait: float = 30.0) -> None:
+                 limiter: RateLimiter | None = None, quota_wait: float = 30.0, links: FileLinks | None = None) -> None:
         self.client = client
+        self.links = links
         self.db = db
         self.tz = tz
         self.default_locale = default_locale
         self.limiter = limiter or RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0)
         self.quota_wait = quota_wait
         self._sent_pieces: dict[tuple[str, str], int] = {}
+        self._file_pieces: dict[tuple[str, str], list[Piece]] = {}
 
     async def send(self, chat_id: str, part: Part) -> None:
         if part.kind == "text":
-            pieces = split_lines(to_plain(part.text) + _options_text(part), TEXT_LIMIT)
+            pieces = [Piece(text) for text in split_lines(to_plain(part.text) + _options_text(part), TEXT_LIMIT)]
+            progress_key = (chat_id, hashlib.sha256("\x00".join(p.text for p in pieces).encode()).hexdigest())
         else:
             assert part.file is not None
-            t = Translator(await self._locale(chat_id), self.tz)
-            file = replace(part.file, caption=part.text)
-            pieces = split_lines(file_note(t, file), TEXT_LIMIT)
-        progress_key = (chat_id, hashlib.sha256("\x00".join([part.kind, *pieces]).encode()).hexdigest())
+            progress_key = (chat_id, hashlib.sha256(part.file.content).hexdigest())
+            if progress_key not in self._file_pieces:
+                # Made once per file and recipient: a retry sends the same link, not a new one.
+                t = Translator(await self._locale(chat_id), self.tz)
+                self._file_pieces[progress_key] = await file_pieces(t, replace(part.file, caption=part.text),
+                                                                    self.links)
+            pieces = self._file_pieces[progress_key]
         done = self._sent_pieces.get(progress_key, 0)
         for index in range(done, len(pieces)):
             await self.limiter.wait(chat_id)
             try:
-                await self.client.send_message(chat_id, pieces[index])
+                if pieces[index].photo_url is None:
+                    await self.client.send_message(chat_id, pieces[index].text)
+                else:
+                    await self.client.send_photo(chat_id, str(pieces[index].photo_url), pieces[index].text)
             except ZaloApiError as exc:
                 if exc.quota_exceeded:
                     self.limiter.pause(self.quota_wait)
@@ -73,6 +83,7 @@ class ZaloSender:
                 raise TemporaryFailure(str(exc)) from None
             self._sent_pieces[progress_key] = index + 1
         self._sent_pieces.pop(progress_key, None)
+        self._file_pieces.pop(progress_key, None)
         if part.kind == "text" and part.reply is not None and part.reply.options:
             await self._offer(chat_id, part.reply)
 
