@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -103,4 +104,5 @@ async def test_the_console_takes_a_photo_as_a_path_and_writes_files_to_a_folder(
     await coordinator.repl(io.StringIO("/export month\n"), stdout)
     [saved] = [line for line in stdout.getvalue().splitlines() if line.startswith("(saved ")]
     path = Path(saved.removeprefix("(saved ").removesuffix(")"))
-    assert path.parent == folder / "out" and path.suffix == ".xlsx" and path.read_bytes().startswith(b"PK")
+    assert path.parent == folder / "out" and path.suffix == ".xlsx"
+    assert (await asyncio.to_thread(path.read_bytes)).startswith(b"PK")
