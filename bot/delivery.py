@@ -31,6 +31,10 @@ CAPTION_LIMIT = 1024
 # Telegram allows about 30 messages a second per bot; keeping a little under it leaves room for the
 # answers to officers and for clocks that disagree by a few milliseconds.
 TELEGRAM_PER_SECOND = 28.0
+# One message a second per chat, three per group, with a margin: a send leaves on time but may arrive
+# a few milliseconds before the previous one (a slower request), and the messenger counts arrivals.
+CHAT_INTERVAL = 1.05
+GROUP_INTERVAL = 3.1
 LEASE = dt.timedelta(minutes=5)
 # A 429 asking for a longer wait than this gives the delivery back instead of holding its lease.
 LONGEST_INLINE_WAIT = 120.0
@@ -100,7 +104,8 @@ class RateLimiter:
     ``budget`` the overall rate is kept together with every other worker (its ``clock`` must then be the
     wall clock, ``time.time``)."""
 
-    def __init__(self, *, per_second: float = 30.0, chat_interval: float = 1.0, group_interval: float = 3.0,
+    def __init__(self, *, per_second: float = 30.0, chat_interval: float = CHAT_INTERVAL,
+                 group_interval: float = GROUP_INTERVAL,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, budget: SharedBudget | None = None) -> None:
         self.spacing = 1.0 / per_second

@@ -39,7 +39,7 @@ class ZaloSender:
         self.db = db
         self.tz = tz
         self.default_locale = default_locale
-        self.limiter = limiter or RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0)
+        self.limiter = limiter or RateLimiter(per_second=10.0)
         self.quota_wait = quota_wait
         self._sent_pieces: dict[tuple[str, str], int] = {}
         self._file_pieces: dict[tuple[str, str], list[Piece]] = {}

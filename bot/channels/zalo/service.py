@@ -33,7 +33,7 @@ class ZaloService:
         links = app.file_links()
         self.channel = ZaloChannel(app.core, client, media, bot_id=bot_id, links=links)
         # Zalo's quota is the bot's, whatever the number of workers: spaced through the database together.
-        limiter = RateLimiter(per_second=10.0, chat_interval=1.0, group_interval=3.0, clock=time.time,
+        limiter = RateLimiter(per_second=10.0, clock=time.time,
                               budget=SharedBudget(app.db, CHANNEL))
         self.senders = {CHANNEL: ZaloSender(client, app.db, tz=self.settings.tz, links=links,
                                             default_locale=self.settings.default_locale, limiter=limiter)}
