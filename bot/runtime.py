@@ -193,16 +193,22 @@ class Runtime:
         channel = self.channels.get(entry.channel)
         if channel is None:
             return
-        if entry.attempts > inbox.MAX_ATTEMPTS:
-            log.error("update %s/%s given up after %d attempts", entry.channel, entry.id, entry.attempts)
-            await self._forget(entry)
-            return
+        attempts = await self._beginning(entry) if entry.taken_over else entry.attempts
+        if attempts == 0:
+            return  # handled meanwhile (by the worker that had it, just before its lease ran out)
         incoming, token = await channel.incoming(entry)
         if incoming is None:
             await self._forget(entry)
             await channel.acknowledge(token, None)
             return
         incoming = _with_inbox_id(incoming, entry.id)
+        if attempts > inbox.MAX_ATTEMPTS:
+            # A worker died each time it began this one: apologise (so the sender knows to try again
+            # differently) rather than lose it unsaid, and let the updates behind it through.
+            log.error("update %s/%s given up after %d attempts", entry.channel, entry.id, attempts)
+            outcome = await self.core.give_up(incoming)
+            await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
+            return
         waited = 0.0
         while True:
             outcome = await self.core.handle(incoming)
@@ -223,6 +229,12 @@ class Runtime:
                 continue
             await asyncio.sleep(0.05)
         await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
+
+    async def _beginning(self, entry: Entry) -> int:
+        async with self.core.db.unit_of_work() as uow:
+            attempts = await inbox.beginning(uow.session, entry.id)
+            await uow.commit()
+        return attempts
 
     async def _forget(self, entry: Entry) -> None:
         async with self.core.db.unit_of_work() as uow:

@@ -49,9 +49,9 @@ class Core:
             except Exception:
                 log.exception("event %s/%s failed", incoming.channel, incoming.event_key)
                 break
-        return await self._give_up(incoming)
+        return await self.give_up(incoming)
 
-    async def _give_up(self, incoming: Incoming) -> Outcome:
+    async def give_up(self, incoming: Incoming) -> Outcome:
         """Apologise, and take the stored update out of the inbox so that it is not tried for ever. If even
         that cannot be written (the database is gone), the apology goes out unstored and the update stays,
         to be handled when the database is back."""

@@ -24,7 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import InboxEntry
 
 _inbox = cast(Table, InboxEntry.__table__)
-# An entry that failed this many times (a worker died on it each time) is given up, not tried for ever.
+# An entry whose handling began this many times without finishing (a worker died on it each time) is
+# given up, with an apology to its sender, not tried for ever. ``attempts`` counts beginnings: storing is
+# the first, and each time a worker that took it over (after a crash) begins it again. Being claimed does
+# not count: an update waiting behind another while its worker restarts again and again never began.
 MAX_ATTEMPTS = 5
 
 
@@ -47,6 +50,7 @@ class Entry:
     payload: dict[str, Any]
     attempts: int = 1
     parsed: Any = field(default=None, compare=False, repr=False)
+    taken_over: bool = False  # claimed after its worker died or stopped, rather than stored just now
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -123,7 +127,8 @@ async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: d
     free = or_(_inbox.c.claimed_until.is_(None), _inbox.c.claimed_until < now)
     if resume:
         free = or_(free, _inbox.c.owner == owner)
-    query = (select(_inbox.c.id, _inbox.c.channel, _inbox.c.user_key, _inbox.c.payload, _inbox.c.attempts)
+    query = (select(_inbox.c.id, _inbox.c.channel, _inbox.c.user_key, _inbox.c.payload, _inbox.c.attempts,
+                    _inbox.c.owner, _inbox.c.claimed_until)
              .where(free, _inbox.c.channel.in_(channels)).order_by(_inbox.c.id).limit(limit))
     if entry_id is not None:
         query = query.where(_inbox.c.id == entry_id)
@@ -131,12 +136,22 @@ async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: d
         query = query.with_for_update(skip_locked=True)
     claimed = []
     for row in (await session.execute(query)).all():
+        # Taken only if nobody took it since it was read (on SQLite nothing else locks the row).
+        unchanged = [_inbox.c.owner.is_(None) if row.owner is None else _inbox.c.owner == row.owner,
+                     _inbox.c.claimed_until.is_(None) if row.claimed_until is None
+                     else _inbox.c.claimed_until == row.claimed_until]
         taken = await session.execute(
-            update(_inbox).where(_inbox.c.id == row.id, _inbox.c.attempts == row.attempts)
-            .values(owner=owner, claimed_until=now + lease, attempts=row.attempts + 1))
+            update(_inbox).where(_inbox.c.id == row.id, *unchanged).values(owner=owner, claimed_until=now + lease))
         if taken.rowcount:  # type: ignore[attr-defined]
-            claimed.append(Entry(row.id, row.channel, row.user_key, dict(row.payload), row.attempts + 1))
+            claimed.append(Entry(row.id, row.channel, row.user_key, dict(row.payload), row.attempts, taken_over=True))
     return claimed
+
+
+async def beginning(session: AsyncSession, entry_id: int) -> int:
+    """Count one more beginning of a taken-over entry's handling; returns the count (0: it is gone)."""
+    counted = await session.execute(update(_inbox).where(_inbox.c.id == entry_id)
+                                    .values(attempts=_inbox.c.attempts + 1).returning(_inbox.c.attempts))
+    return int(counted.scalar() or 0)
 
 
 async def release(session: AsyncSession, entry_ids: list[int]) -> None:

@@ -106,6 +106,34 @@ async def test_an_update_stored_but_not_handled_is_handled_after_the_restart(
             == "report"
 
 
+async def test_an_update_the_worker_dies_on_each_time_is_given_up_with_an_apology_and_the_next_is_answered(
+        tg: TelegramHarness, db: Database, clock: Clock, config: CoreConfig) -> None:
+    user = await registered(tg, db, clock)
+    before = len(tg.stub.calls)
+    # Both stored (acknowledged) at once; the worker dies on the first each time it begins it, and the
+    # second waits behind it through every restart without ever beginning.
+    for run in range(inbox.MAX_ATTEMPTS):
+        blocked = Blocked(Core(db, config))
+        tg.runtime = Runtime(blocked, [telegram.TelegramChannel(tg.bot, config.clock)])
+        if run == 0:
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(user.message("/export")),  # type: ignore[list-item]
+                                                        telegram.received(user.message("/help"))])
+        else:
+            await tg.runtime.start()
+        await blocked.started.wait()
+        await kill(tg.runtime)
+    async with db.unit_of_work() as uow:
+        attempts = (await uow.session.execute(select(InboxEntry.attempts).order_by(InboxEntry.id))).scalars().all()
+    assert attempts == [inbox.MAX_ATTEMPTS, 1]  # a restart's claim is not an attempt; only beginning is
+
+    runtime = await restart(tg, db, config)
+    await runtime.stop()
+    said = text(tg.stub.calls[before:])
+    assert "Sorry, that did not work. Please try again later." in said  # the one given up is not lost unsaid
+    assert "/report" in said and "/help" in said  # the next one was answered
+    assert await count(db, InboxEntry) == 0
+
+
 async def test_another_worker_takes_over_once_the_lease_ran_out(
         tg: TelegramHarness, db: Database, clock: Clock, config: CoreConfig) -> None:
     user = await registered(tg, db, clock)
@@ -177,7 +205,7 @@ async def test_a_killed_album_keeps_every_photo_and_counts_them_all(
 
     runtime = await restart(tg, db, config)
     answers = [c for c in tg.stub.calls[before:] if c.method == "sendMessage"]
-    assert [a.params["text"] for a in answers] == ["3 photos received. Send more, or tap Done."]
+    assert [a.params["text"] for a in answers] == ["3 photos received. Send more, or choose Done."]
     await user.tap("Done")
     await user.tap("Skip")
     await user.tap("Submit")
