@@ -78,6 +78,10 @@ def _count(measure: Measure, text: str, t: Translator, values: dict[str, Any]) -
         if measure.key not in sides:
             raise Invalid(N_("Please send one number (the total), e.g. 45."))
         other = sides[1] if measure.key == sides[0] else sides[0]
+        if values.get(other) not in (None, reading.value):
+            # The other side was given already, as another number: which one is right is asked, not guessed.
+            raise Invalid(N_("The other side was already given as {given}. How many on this side alone?"),
+                          given=t.number(values[other]))
         values[other] = reading.value  # thirty on each side: the other side is answered too
         if reading.approx:
             values["approx"] = sorted({*values.get("approx", ()), other})

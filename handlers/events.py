@@ -25,6 +25,18 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Abilities:
+    """What a messenger lets a person do besides typing. The core words its prompts by these ("choose",
+    never "tap"; a location asked for only where it can be shared); each channel shows how to answer."""
+
+    buttons: bool = True  # options are tapped; without buttons they are numbered or typed as words
+    location: bool = True  # a location can be shared
+
+
+TYPED = Abilities(buttons=False, location=False)
+
+
+@dataclass(frozen=True)
 class Incoming:
     channel: str
     user_id: str
@@ -40,6 +52,7 @@ class Incoming:
     language_code: str | None = None
     private_chat: bool = True
     inbox_id: int | None = None  # the stored update this came from, deleted by the transaction handling it
+    abilities: Abilities = Abilities()
 
     @property
     def command(self) -> tuple[str, str] | None:
@@ -55,6 +68,7 @@ class Incoming:
 class Option:
     label: str
     value: str
+    word: str = ""  # what to type for it where options are typed and numbers would be read as the answer
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,8 @@ def reply_item(reply: Reply, locale: str) -> dict[str, Any]:
         raise ValueError("files are made by deferred work, after the event's transaction, not stored with it")
     item: dict[str, Any] = {"text": reply.text}
     if reply.options:
-        item.update(options=[[o.label, o.value] for o in reply.options], seq=reply.seq, columns=reply.columns,
+        item.update(options=[[o.label, o.value, o.word] if o.word else [o.label, o.value] for o in reply.options],
+                    seq=reply.seq, columns=reply.columns,
                     free=reply.free_input)
     if reply.ask_location:
         item["location"] = reply.ask_location
@@ -102,7 +117,7 @@ def reply_of(item: dict[str, Any]) -> Reply:
     from handlers.i18n import Safe
 
     body = item["reply"]
-    options = tuple(Option(label, value) for label, value in body.get("options", ()))
+    options = tuple(Option(*option) for option in body.get("options", ()))
     return Reply(text=Safe(body["text"]), options=options, seq=body.get("seq"), columns=body.get("columns", 1),
                  free_input=body.get("free", False), ask_location=body.get("location", ""),
                  photos=tuple(body.get("photos", ())))

@@ -16,7 +16,7 @@ from handlers.answers import Unsure, navigation, read_figure, shown
 from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
-from handlers.i18n import N_, Safe
+from handlers.i18n import N_, Safe, Translator
 from handlers.measures import FIGURE_SETS, MEASURES
 from handlers.parsing import Invalid, clean_text, parse_date, small_int
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
@@ -181,7 +181,9 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
         lines.append(echo)
     if error:
         lines.append("⚠️ " + error)
-    lines.append(f"<b>{t(field.prompt)}</b>")
+    can = ctx.incoming.abilities
+    prompt = field.typed_prompt if field.typed_prompt and not can.location else field.prompt
+    lines.append(f"<b>{t(prompt)}</b>")
     if field.example:
         lines.append(f"<i>{t(field.example)}</i>")
     values = draft["values"]
@@ -194,12 +196,25 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
     if field.optional:
         # A figure already given is taken out by the same step that skips it.
         removing = field.measure is not None and current is not None
-        nav.append(Option(t("🗑 Remove this figure") if removing else t("⏭ Skip"), "f:_skip"))
+        nav.append(Option(t("🗑 Remove this figure"), "f:_skip") if removing else skip_option(t))
     if draft["history"]:
-        nav.append(Option(t("⬅️ Back"), "f:_back"))
-    location_label = t("📍 Send my location") if field.type == "location" else ""
+        nav.append(back_option(t))
+    location_label = t("📍 Send my location") if field.type == "location" and can.location else ""
     ctx.say(Safe("\n".join(lines)), [*options, *nav], columns=2 if field.type != "pair" else 1,
             free_input=free, ask_location=location_label)
+
+
+# The words shown for Skip, Back and Done where options are typed: each one ``answers.navigation`` reads.
+def skip_option(t: Translator) -> Option:
+    return Option(t("⏭ Skip"), "f:_skip", word=t("skip"))
+
+
+def back_option(t: Translator) -> Option:
+    return Option(t("⬅️ Back"), "f:_back", word=t("back"))
+
+
+def done_option(t: Translator) -> Option:
+    return Option(t("✅ Done"), "f:_done", word=t("done"))
 
 
 async def options_for(ctx: Context, field: Field) -> list[Option]:
@@ -212,9 +227,9 @@ async def options_for(ctx: Context, field: Field) -> list[Option]:
         written_at = ctx.state["draft"].get("written") or ctx.incoming.sent_at.isoformat()
         written = dt.datetime.fromisoformat(written_at).astimezone(ctx.config.tz).date()
         today = min(written, ctx.today)
-        return [Option(t("Today ({date})", date=today.strftime("%d/%m")), f"f:{today.isoformat()}"),
+        return [Option(t("Today ({date})", date=today.strftime("%d/%m")), f"f:{today.isoformat()}", word=t("today")),
                 Option(t("Yesterday ({date})", date=(today - dt.timedelta(days=1)).strftime("%d/%m")),
-                       f"f:{(today - dt.timedelta(days=1)).isoformat()}")]
+                       f"f:{(today - dt.timedelta(days=1)).isoformat()}", word=t("yesterday"))]
     if field.type == "pair":
         pairs = await reports.pairs_of_unit(ctx.session, int(values["unit"]))
         countries = dict(_countries(ctx))
@@ -222,7 +237,7 @@ async def options_for(ctx: Context, field: Field) -> list[Option]:
                           f"f:{p.id}") for p in pairs[:12]]
         return [*options, Option(t("Another partner"), "f:other")]
     if field.type == "photos":
-        return [Option(t("✅ Done"), "f:_done")] if ctx.state["draft"]["values"].get("photos") else []
+        return [done_option(t)] if ctx.state["draft"]["values"].get("photos") else []
     return []
 
 
@@ -521,14 +536,13 @@ async def take_photo(ctx: Context, attachment: Any, text: str | None) -> Any:
         values["photos"] = photos
         ctx.set_state(draft=draft)
         t = ctx.t
-        said = t.plural("Photo received. Send more, or tap Done.", "{n} photos received. Send more, or tap Done.",
-                        len(photos))
+        said = t.plural("Photo received. Send more, or choose Done.",
+                        "{n} photos received. Send more, or choose Done.", len(photos))
         if attachment.media_group_id:
             # An album comes as one update per photo: one answer, with the count once they all arrived.
-            ctx.say_later(f"album:{attachment.media_group_id}", said, [Option(t("✅ Done"), "f:_done")],
-                          seconds=ctx.config.album_quiet)
+            ctx.say_later(f"album:{attachment.media_group_id}", said, [done_option(t)], seconds=ctx.config.album_quiet)
             raise _Pending()
-        raise _Pending((said, [Option(t("✅ Done"), "f:_done")]))
+        raise _Pending((said, [done_option(t)]))
     if attachment.kind == "document":
         raise Invalid(N_("Only photos can be attached (JPEG, PNG, WebP or HEIC). Send the picture as a photo."))
     raise Invalid(N_("That is not a photo. Send photos here, or skip this step."))
@@ -620,7 +634,7 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
                        "Submit anyway only if this is a different activity.",
                        id=duplicate.id, date=t.date(duplicate.activity_date)))
     lines.append("")
-    lines.append(t("Tap a field to fix it, add figures, or submit."))
+    lines.append(t("Choose a field to fix it, add figures, or submit."))
     fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
            if (k in values and k not in ("unit",)) or (k == "unit" and not values.get("unit_fixed"))]
     more = [Option(t("➕ Add figures"), "rv:add")] if addable(values) else []

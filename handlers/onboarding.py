@@ -44,7 +44,7 @@ async def explain_registration(ctx: Context) -> None:
         "This bot is for border officers and village representatives who report twinning activities "
         "with partners across the border.\n"
         "To use it you need an invite from your cluster coordinator or your provincial friendship union. "
-        "Tap the invite link you received, or send /start followed by the invite code."
+        "Open the invite link you received, or send /start followed by the invite code."
     ))
 
 

@@ -22,6 +22,7 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     optional: bool = False
     limit: int = 200
+    typed_prompt: str = ""  # the prompt where the channel cannot share a location
 
     @property
     def measure(self) -> Measure | None:
@@ -57,7 +58,7 @@ _FORM_FIELDS = (
     Field("kind", "choice", N_("Kind"), N_("What kind of activity was it?"),
           choices=tuple((k.key, k.label) for k in KINDS.values())),
     Field("date", "date", N_("Date"), N_("When did it take place?"),
-          N_("Tap a button, or type the date, e.g. 24/11 or 24/11/2026, or “hôm qua”.")),
+          N_("e.g. 24/11 or 24/11/2026, or “hôm qua”.")),
     Field("pair", "pair", N_("Partner"), N_("Which twinned partner was it with?")),
     Field("partner_name", "text", N_("Partner name"), N_("Type the partner's name (unit, village or commune)."),
           N_("e.g. Bản Thà Láu, huyện Sầm Tớ")),
@@ -90,9 +91,10 @@ _FORM_FIELDS = (
     Field("description", "longtext", N_("Description"), N_("Describe the activity in a few sentences."),
           N_("What happened, who led it, any results."), limit=1000),
     Field("photos", "photos", N_("Photos"), N_("Send photos of the activity (several at once is fine), "
-                                               "then tap Done."), optional=True),
+                                               "then choose Done."), optional=True),
     Field("location", "location", N_("Location"), N_("Where exactly? Send your location, or type the place."),
-          N_("e.g. Cửa khẩu Lào Cai, mốc 102"), optional=True, limit=200),
+          N_("e.g. Cửa khẩu Lào Cai, mốc 102"), optional=True, limit=200,
+          typed_prompt=N_("Where exactly? Type the place.")),
 )
 
 FIELDS: dict[str, Field] = {

@@ -135,13 +135,28 @@ async def test_both_sides_together_is_asked_for_the_split_and_each_side_fills_bo
     assert (values["participants_ours"], values["participants_partner"]) == (30, 30)
 
 
+async def test_each_side_never_overwrites_the_side_already_given(core: Core, db: Database, clock: Clock) -> None:
+    me = await officer(core, db, clock)
+    said = await me.send("/report")
+    said = await me.send(option_number(said, "Exchange"))
+    said = await walk(me, {"When did it take place?": "hôm qua", "Which twinned partner": "1",
+                           "Where was it held?": "On our side", "on our side?": "12"}, said,
+                      until="on the partner's side?")
+    said = await me.send("mỗi bên 30")
+    assert "The other side was already given as 12. How many on this side alone?" in said
+    assert (await draft(db))["participants_ours"] == 12 and "participants_partner" not in await draft(db)
+    said = await me.send("30")
+    values = await draft(db)
+    assert (values["participants_ours"], values["participants_partner"]) == (12, 30)
+
+
 async def test_typed_words_are_never_taken_for_a_button(core: Core, db: Database, clock: Clock) -> None:
     me = await officer(core, db, clock, lang="vi")
     said = await me.send("/report")
     said = await me.send(option_number(said, "Tặng quà"))
     said = await walk(me, {"diễn ra ngày nào": "hôm qua", "đối tác kết nghĩa nào": "1", "tổ chức ở đâu": "1",
                            "Phía Việt Nam có": "10", "Phía đối tác có": "40"}, said, until="Đã tặng những gì")
-    assert "Quay lại" in said
+    assert "“quay lại”" in said
     said = await me.send("Quà")  # the beginning of "Quay lại" (back), but an answer here
     assert "suất quà" in said.lower()
     assert (await draft(db))["gift_items"] == "Quà"

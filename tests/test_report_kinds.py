@@ -137,7 +137,7 @@ async def test_help_in_the_middle_shows_the_step_again(core: Core, db: Database,
     me = await officer(core, db, clock)
     await me.send("/report")
     said = await me.send("/help")
-    assert "/report" in said and said.rstrip().endswith("10. Other activity")
+    assert "/report" in said and said.rstrip().endswith("10. Other activity\nType the number of your choice.")
 
 
 async def test_possible_duplicate_is_flagged_but_may_be_submitted(core: Core, db: Database, clock: Clock) -> None:

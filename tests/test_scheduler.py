@@ -18,7 +18,7 @@ from sqlalchemy.pool import NullPool
 from bot.channels import telegram
 from bot.channels.console import ConsoleChannel
 from bot.channels.telegram import TelegramSender
-from bot.delivery import DeliveryWorker, Part, RateLimiter, parts_of
+from bot.delivery import CHAT_INTERVAL, GROUP_INTERVAL, DeliveryWorker, Part, RateLimiter, parts_of
 from bot.scheduler import Cron, CronError, Scheduler
 from handlers.core import Core
 from handlers.events import Incoming, Reply
@@ -123,7 +123,7 @@ async def test_rate_limits_overall_per_chat_and_per_group() -> None:
     start = fake.now
     for _ in range(3):
         await limiter.wait("42")
-    assert fake.now - start == pytest.approx(2.0)  # one a second in a chat
+    assert fake.now - start == pytest.approx(2 * CHAT_INTERVAL)  # one a second in a chat, and a margin
     start = fake.now
     for chat in range(60):
         await limiter.wait(str(1000 + chat))
@@ -131,7 +131,7 @@ async def test_rate_limits_overall_per_chat_and_per_group() -> None:
     await limiter.wait("-100200")
     start = fake.now
     await limiter.wait("-100200")
-    assert fake.now - start == pytest.approx(3.0)  # twenty a minute in a group
+    assert fake.now - start == pytest.approx(GROUP_INTERVAL)  # twenty a minute in a group, and a margin
     limiter.pause(7)
     start = fake.now
     await limiter.wait("77")

@@ -4,6 +4,7 @@ redelivery, 408 and 429; photos that expire; the webhook and its secret; bad inp
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ async def test_full_report_by_long_polling_with_redelivery_408_and_429(
         shown = await polling.say(user.message(option_number(shown, "Exchange")))
         assert "When did it take place?" in shown
         # The same message delivered twice (a repeated poll result): one answer, one effect.
-        assert "(Today (23/11) · Yesterday (22/11) · ⬅️ Back)" in shown  # free input: options as words
+        assert "Or type: “today” · “yesterday” · “back”" in shown  # typed answer: options as words
         today = user.message("today")
         shown = await polling.say(today)
         assert "Which twinned partner" in shown
@@ -99,6 +100,54 @@ async def test_full_report_by_long_polling_with_redelivery_408_and_429(
         assert (zalo.media_dir / photo.file_id).read_bytes() == stub._photos["p1.jpg"].data
         conversation = await uow.session.scalar(select(Conversation))
         assert conversation is not None and conversation.flow is None
+
+
+async def test_a_report_typed_in_vietnamese_by_numbers_and_words_never_says_tap(
+        zalo: ZaloHarness, db: Database, clock: Clock) -> None:
+    """As an officer on Zalo lives it: nothing to tap, so every answer is a number or words, including
+    Skip, Back and Done; the photo step ends with "xong"; the place is typed."""
+    stub = zalo.stub
+    stub.add_photo("p1.jpg")
+    async with Polling(zalo) as polling:
+        user = zalo.user(USER)
+        shown = await polling.say(user.message(f"/start {await make_invite(db, clock)}"))
+        shown = await polling.say(user.message("/report"))
+        assert "Gõ số để chọn." in shown
+        shown = await polling.say(user.message(option_number(shown, "Tặng quà, hỗ trợ")))
+        assert "Hoặc gõ: “hôm nay” · “hôm qua” · “quay lại”" in shown
+        shown = await polling.say(user.message("hôm qua"))
+        shown = await polling.say(user.message("1"))
+        shown = await polling.say(user.message("phía đối tác"))
+        assert "Hoặc gõ: “bỏ qua” · “quay lại”" in shown
+        shown = await polling.say(user.message("quay lại"))  # back to where it was held
+        assert "tổ chức ở đâu" in shown
+        shown = await polling.say(user.message(option_number(shown, "Phía đối tác")))
+        shown = await polling.say(user.message("12"))
+        shown = await polling.say(user.message("bỏ qua"))  # the partner's side is not known
+        assert "Đã tặng những gì?" in shown
+        shown = await polling.say(user.message("Gạo, chăn ấm"))
+        shown = await polling.say(user.message("40 suất"))
+        shown = await polling.say(user.message("2tr5"))
+        assert "Trị giá quà tặng: 2.500.000\xa0₫" in shown
+        shown = await polling.say(user.message("bỏ qua"))
+        shown = await polling.say(user.message("Trao quà Tết cho bà con bản đối diện"))
+        assert "rồi chọn Xong" in shown
+        shown = await polling.say(stub.image(USER, stub.photo_url("p1.jpg"), date=int(clock().timestamp() * 1000)))
+        assert "Đã nhận 1 ảnh" in shown
+        shown = await polling.say(user.message("xong"))
+        assert "Nhập tên địa điểm." in shown and "vị trí" not in shown
+        shown = await polling.say(user.message("Cầu Hồ Kiều 2"))
+        assert "kiểm tra lại báo cáo" in shown and "Gõ số để chọn." in shown
+        shown = await polling.say(user.message(option_number(shown, "✅ Gửi báo cáo")))
+        assert "Đã gửi báo cáo #1" in shown
+    assert not [text for text in stub.sent_texts() if "bấm" in text.lower() or "nút" in text.lower()]
+    async with db.unit_of_work() as uow:
+        report = await uow.session.scalar(select(Report))
+        assert report is not None and report.kind == "donation" and report.venue == "partner"
+        assert figures(report) == {"participants_ours": 12, "gift_packages": 40,
+                                   "value_gifts": {"VND": Decimal("2500000")}}
+        assert report.details["place"] == "Cầu Hồ Kiều 2"
+        assert len((await uow.session.scalars(select(ReportPhoto))).all()) == 1
 
 
 async def test_quiet_polls_and_errors_never_end_the_loop(zalo: ZaloHarness, db: Database, clock: Clock) -> None:

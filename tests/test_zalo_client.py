@@ -143,7 +143,8 @@ def test_replies_render_as_plain_text_within_2000_characters() -> None:
     assert "<b>" not in "".join(texts) and "Đồn Biên phòng & bản 0" in texts[0]
     body = "\n".join(texts)
     assert "\n1. #1\n2. Older ▶" in body
-    assert all(line.startswith("#") or line.startswith(("1.", "2.", "📷", "📎", "Week")) for line in body.splitlines())
+    assert all(line.startswith("#") or line.startswith(("1.", "2.", "Type the number", "📷", "📎", "Week"))
+               for line in body.splitlines())
     assert "📷 2 photos are kept with this report." in texts
     assert texts[-1] == "Week 47\n📎 digest.xlsx: the Zalo bot cannot send files. Get it with the same command " \
         "on Telegram, or in the console (twinbot console)."

@@ -6,6 +6,7 @@ import html
 import re
 
 from handlers.events import Reply
+from handlers.i18n import Translator
 
 _TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")
 
@@ -58,16 +59,18 @@ def _cut_point(line: str, limit: int, measure) -> int:  # type: ignore[no-untype
     return max(cut, 1)
 
 
-def plain_options(reply: Reply) -> str:
-    """Options as text for channels without buttons: numbered, or as words where free text is expected."""
+def plain_options(reply: Reply, t: Translator) -> str:
+    """Options where nothing can be tapped: numbered, with a word on how to answer; where the answer is
+    typed (a number there would be read as the answer), as the words that choose them."""
     if not reply.options:
         return ""
     if reply.free_input:
-        return "(" + " · ".join(o.label for o in reply.options) + ")"
-    return "\n".join(f"{n}. {o.label}" for n, o in enumerate(reply.options, 1))
+        return t("Or type: {words}", words=" · ".join(f"“{o.word or o.label}”" for o in reply.options))
+    numbered = [f"{n}. {o.label}" for n, o in enumerate(reply.options, 1)]
+    return "\n".join([*numbered, t("Type the number of your choice.")])
 
 
-def render_plain(reply: Reply) -> str:
+def render_plain(reply: Reply, t: Translator) -> str:
     text = to_plain(reply.text)
-    options = plain_options(reply)
+    options = plain_options(reply, t)
     return f"{text}\n{options}" if options else text

@@ -14,7 +14,8 @@ from typing import TextIO
 from bot.channels.markup import render_plain
 from handlers import jobs
 from handlers.core import Core
-from handlers.events import Attachment, Incoming, OutFile, Reply, reply_of
+from handlers.events import TYPED, Attachment, Incoming, OutFile, Reply, reply_of
+from handlers.i18n import Translator
 from storage import outbox
 
 CHANNEL = "console"
@@ -38,6 +39,7 @@ class ConsoleChannel:
         self.language_code = language_code
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.files: list[OutFile] = []  # the files of the latest answer (the terminal only names them)
+        self.locale = core.config.default_locale  # of the latest answer
 
     def incoming(self, text: str | None = None, attachment: Attachment | None = None) -> Incoming:
         return Incoming(
@@ -49,12 +51,14 @@ class ConsoleChannel:
             attachment=attachment,
             display_name=self.display_name,
             language_code=self.language_code,
+            abilities=TYPED,
         )
 
     async def send(self, text: str | None = None, attachment: Attachment | None = None) -> str:
         """What the user sees after typing ``text``: every reply, as the terminal shows it."""
         replies, notice = await self.answer(text, attachment)
-        shown = [render_plain(r) + "".join(f"\n[{f.filename}, {len(f.content):,} bytes]" for f in r.files)
+        t = Translator(self.locale, self.core.config.tz)
+        shown = [render_plain(r, t) + "".join(f"\n[{f.filename}, {len(f.content):,} bytes]" for f in r.files)
                  for r in replies]
         if notice and not shown:
             shown.append(notice)
@@ -65,6 +69,7 @@ class ConsoleChannel:
                      ) -> tuple[list[Reply], str | None]:
         """The replies to ``text``, deferred work (an export) done there and then, and the passing notice."""
         outcome = await self.core.handle(self.incoming(text, attachment))
+        self.locale = outcome.locale or self.locale
         replies: list[Reply] = []
         for owed in outcome.outgoing:
             if owed.channel != CHANNEL or owed.chat_id != self.user_id:

@@ -37,7 +37,7 @@ from bot.channels.zalo.client import (
 from bot.channels.zalo.media import MediaError, MediaStore
 from bot.runtime import Refused, Unreachable
 from handlers.core import Core
-from handlers.events import Attachment, Incoming, Outcome, OutFile, Reply
+from handlers.events import TYPED, Attachment, Incoming, Outcome, OutFile, Reply
 from handlers.i18n import Translator
 from storage.db import Database
 from storage.inbox import Entry, Received
@@ -100,6 +100,7 @@ def incoming_from(update: ZaloUpdate, *, now: dt.datetime, bot_id: str | None = 
         event_key=event_key(message.message_id),
         display_name=message.sender.display_name,
         private_chat=not group,
+        abilities=TYPED,
     )
 
 
@@ -142,7 +143,7 @@ async def file_pieces(t: Translator, file: OutFile, links: FileLinks | None) -> 
 def render(reply: Reply, t: Translator) -> list[str]:
     """One reply as the texts Zalo shows, each within 2,000 characters, cut at line breaks."""
     texts: list[str] = []
-    body = render_plain(reply)
+    body = render_plain(reply, t)
     if body.strip():
         texts += split_lines(body, TEXT_LIMIT)
     if reply.photos:

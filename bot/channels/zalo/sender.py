@@ -46,7 +46,10 @@ class ZaloSender:
 
     async def send(self, chat_id: str, part: Part) -> None:
         if part.kind == "text":
-            pieces = [Piece(text) for text in split_lines(to_plain(part.text) + _options_text(part), TEXT_LIMIT)]
+            options = ""
+            if part.reply is not None and part.reply.options:
+                options = "\n" + plain_options(part.reply, Translator(await self._locale(chat_id), self.tz))
+            pieces = [Piece(text) for text in split_lines(to_plain(part.text) + options, TEXT_LIMIT)]
             progress_key = (chat_id, hashlib.sha256("\x00".join(p.text for p in pieces).encode()).hexdigest())
         else:
             assert part.file is not None
@@ -109,9 +112,3 @@ class ZaloSender:
                 "options": [[o.value, o.label] for o in reply.options]}}
             await conversations.save(uow.session, conversation)
             await uow.commit()
-
-
-def _options_text(part: Part) -> str:
-    if part.reply is None or not part.reply.options:
-        return ""
-    return "\n" + plain_options(part.reply)
