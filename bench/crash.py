@@ -296,42 +296,60 @@ class Worker:
         self.zygote, self.name, self.mode, self.env, self.log = zygote, name, mode, env, log
         self.current: Incarnation | None = None
         self.restarts: list[float] = []  # seconds from SIGKILL to serving again
-        self.unexpected_exits: list[str] = []
+        self.unexpected_exits: list[str] = []  # incarnations that ended without being killed
+        self.starting = asyncio.Lock()  # one start at a time: after a kill, or after an unexpected exit
 
     @property
     def up(self) -> bool:
-        return self.current is not None and self.current.ready.is_set() and not self.current.exited.is_set()
-
-    async def start(self, within: float = 60) -> Incarnation:
-        inc = self.zygote.spawn(self.name, self.mode, self.env, self.log)
-        self.current = inc
-        ready = asyncio.ensure_future(inc.ready.wait())
-        exited = asyncio.ensure_future(inc.exited.wait())
-        try:
-            await asyncio.wait({ready, exited}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            ready.cancel()
-            exited.cancel()
-        if not inc.ready.is_set():
-            raise RuntimeError(f"worker {self.name} did not start (exit code {inc.exit_code}); see {self.log}")
-        return inc
-
-    async def kill_and_restart(self, record: KillRecord) -> None:
         inc = self.current
-        assert inc is not None
+        return (not self.starting.locked() and inc is not None and inc.ready.is_set() and not inc.killed
+                and not inc.exited.is_set())
+
+    async def start(self, within: float = 60, attempts: int = 5) -> Incarnation:
+        """Start an incarnation and wait until it serves; one that exits first is recorded and started again."""
+        async with self.starting:
+            for _ in range(attempts):
+                inc = self.zygote.spawn(self.name, self.mode, self.env, self.log)
+                self.current = inc
+                ready = asyncio.ensure_future(inc.ready.wait())
+                exited = asyncio.ensure_future(inc.exited.wait())
+                try:
+                    await asyncio.wait({ready, exited}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    ready.cancel()
+                    exited.cancel()
+                if inc.ready.is_set():
+                    return inc
+                self.unexpected(inc, "while starting")
+            raise RuntimeError(f"worker {self.name} did not start {attempts} times; see {self.log}")
+
+    def unexpected(self, inc: Incarnation, when: str) -> None:
+        inc.killed = True  # recorded once
+        self.unexpected_exits.append(f"{self.name} (pid {inc.pid}) exited by itself {when}, code {inc.exit_code}; "
+                                     f"see {self.log}")
+        print(f"  !! {self.unexpected_exits[-1]}", flush=True)
+
+    def kill(self) -> Incarnation:
+        inc = self.current
+        assert inc is not None and inc.pid > 0
         inc.killed = True
         os.kill(inc.pid, signal.SIGKILL)
-        await asyncio.wait_for(inc.exited.wait(), 10)
-        await self.start()
-        assert self.current is not None and self.current.ready_at is not None
-        record.ready_at = self.current.ready_at
-        self.restarts.append(record.ready_at - record.at)
+        return inc
+
+    async def restart(self, killed: Incarnation, record: KillRecord) -> None:
+        """Start again as soon as the killed incarnation is gone (its port free, its connections closed)."""
+        await asyncio.wait_for(killed.exited.wait(), 10)
+        started = await self.start()
+        record.ready_at = started.ready_at
+        self.restarts.append((started.ready_at or record.at) - record.at)
 
     async def terminate(self, within: float = STOP_WITHIN) -> tuple[int | None, float]:
         """SIGTERM once; the exit code (None: still running after ``within``) and the seconds it took."""
         inc = self.current
         assert inc is not None
         started = time.monotonic()
+        if inc.exited.is_set():
+            return inc.exit_code, 0.0
         os.kill(inc.pid, signal.SIGTERM)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(inc.exited.wait(), within)
@@ -345,6 +363,7 @@ class Worker:
 class KillRecord:
     worker: str
     at: float
+    in_flight: int  # officers' updates sent and not answered yet
     ready_at: float | None = None
 
 
@@ -589,17 +608,21 @@ class Officer:
         step = Step(self.number, label, update["update_id"], time.monotonic())
         self.run.steps.append(step)
         self.run.deliver(self.id, update)
-        timeout = self.run.args.answer_timeout
-        while not self.queue:
-            now = time.monotonic()
-            due = self.run.kills.deadline(step.pushed, timeout)
-            if now >= due:
-                self.answers_lost += 1
-                self.run.lost_steps.append(step)
-                return None
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), min(due - now, 1.0))
+        self.run.in_flight += 1
+        try:
+            timeout = self.run.args.answer_timeout
+            while not self.queue:
+                now = time.monotonic()
+                due = self.run.kills.deadline(step.pushed, timeout)
+                if now >= due:
+                    self.answers_lost += 1
+                    self.run.lost_steps.append(step)
+                    return None
+                self.arrived.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), min(due - now, 1.0))
+        finally:
+            self.run.in_flight -= 1
         step.answered = time.monotonic()
         return self.queue.pop(0)
 
@@ -788,6 +811,8 @@ class Figures:
     officers: int = 0
     kills: int = 0
     kills_wanted: int = 0
+    kills_in_flight: int = 0  # kills that fell while an officer's update was unanswered
+    latencies: list[float] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)
     steps: int = 0
     reports_filed: int = 0
@@ -822,6 +847,7 @@ class SetupRun:
         self.kills_over = asyncio.Event()
         self.officers_done = asyncio.Event()
         self.steps: list[Step] = []
+        self.in_flight = 0
         self.lost_steps: list[Step] = []
         self.drafts_lost_detail: list[str] = []
         self.workers: list[Worker] = []
@@ -862,7 +888,9 @@ class SetupRun:
             self.workers = [Worker(self.zygote, "w1", "polling", {**base, "TWINBOT_WORKER_ID": "w1"},
                                    self.workdir / f"{self.mode}-w1.log")]
         else:
-            ports = [free_port(), free_port()]
+            ports = [free_port(self.rng), free_port(self.rng)]
+            while ports[0] == ports[1]:
+                ports[1] = free_port(self.rng)
             self.proxy = RoundRobin([f"http://127.0.0.1:{port}" for port in ports])
             await self.proxy.start()
             self.sender = WebhookSender(self.proxy.base_url + "/telegram/webhook")
@@ -915,9 +943,9 @@ class SetupRun:
                 if not up:
                     continue
                 worker = self.rng.choice(up)
-                record = KillRecord(worker.name, time.monotonic())
+                record = KillRecord(worker.name, time.monotonic(), self.in_flight)
                 self.kills.records.append(record)
-                task = asyncio.create_task(worker.kill_and_restart(record))
+                task = asyncio.create_task(worker.restart(worker.kill(), record))
                 restarting.add(task)
                 task.add_done_callback(restarting.discard)
                 if len(self.workers) == 1:
@@ -932,11 +960,8 @@ class SetupRun:
             await asyncio.sleep(0.2)
             for worker in self.workers:
                 inc = worker.current
-                if inc is not None and inc.exited.is_set() and not inc.killed:
-                    worker.unexpected_exits.append(f"{worker.name} (pid {inc.pid}) exited by itself with code "
-                                                   f"{inc.exit_code}")
-                    print(f"  !! {worker.unexpected_exits[-1]}; starting it again", flush=True)
-                    inc.killed = True
+                if not worker.starting.locked() and inc is not None and inc.exited.is_set() and not inc.killed:
+                    worker.unexpected(inc, "while serving")
                     await worker.start()
 
     async def progress(self, started: float, officers: list[Officer]) -> None:
@@ -991,6 +1016,8 @@ class SetupRun:
     def account(self, officers: list[Officer], stored: Stored) -> None:
         f = self.figures
         f.kills = len(self.kills.records)
+        f.kills_in_flight = sum(1 for r in self.kills.records if r.in_flight)
+        f.latencies = sorted(s.answered - s.pushed for s in self.steps if s.answered is not None)
         f.restarts = [r for w in self.workers for r in w.restarts]
         f.steps = len(self.steps)
         f.reports_filed = sum(len(o.filed) for o in officers)
@@ -1074,10 +1101,22 @@ def bot_errors(log: Path) -> list[str]:
     return [line[:240] for line in lines if re.search(r" (ERROR|CRITICAL) ", line) or line.startswith("Traceback")]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] if ordered else math.nan
+
+
+def free_port(rng: random.Random) -> int:
+    """A port below the ephemeral range: a worker restarting on it must not find it taken by some connection's
+    local end (the proxy's, the bots' own) meanwhile."""
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 # --- report -------------------------------------------------------------------------------------------
@@ -1085,7 +1124,7 @@ def free_port() -> int:
 
 def print_figures(all_figures: list[Figures]) -> None:
     def row(label: str, *cells: str) -> None:
-        print(f"  {label:<34}" + "".join(f"{c:>18}" for c in cells))
+        print(f"  {label:<38}" + "".join(f"{c:>20}" for c in cells))
 
     def each(get: Any) -> list[str]:
         return [str(get(f)) for f in all_figures]
@@ -1096,7 +1135,11 @@ def print_figures(all_figures: list[Figures]) -> None:
     row("kills done", *each(lambda f: f"{f.kills}/{f.kills_wanted}"))
     row("restart, s (median / max)", *each(
         lambda f: f"{statistics.median(f.restarts):.2f} / {max(f.restarts):.2f}" if f.restarts else "-"))
+    row("  with an update unanswered", *each(lambda f: f.kills_in_flight))
     row("steps (updates sent)", *each(lambda f: f.steps))
+    row("answer time, s (median / p99 / max)", *each(
+        lambda f: f"{percentile(f.latencies, 50):.2f} / {percentile(f.latencies, 99):.2f} / "
+                  f"{f.latencies[-1]:.2f}" if f.latencies else "-"))
     row("updates acknowledged", *each(lambda f: f.acknowledged))
     row("reports filed", *each(lambda f: f.reports_filed))
     row("elapsed, s", *each(lambda f: f"{f.elapsed:.0f}"))
