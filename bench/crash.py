@@ -384,8 +384,11 @@ class Kills:
                 due = max(due, record.ready_at + timeout)
         return due
 
-    def any_between(self, start: float, end: float) -> bool:
-        return any(start <= r.at <= end for r in self.records)
+    def restart_between(self, first: float, again: float) -> bool:
+        """Whether a process started between an answer's first copy and a second one, so that the second may
+        come from a process that never learnt the first was sent. (The kill itself may come a moment before
+        the first copy is recorded: a request already written reaches the stand-in after its sender died.)"""
+        return any(r.at <= again and (r.ready_at is None or r.ready_at >= first) for r in self.records)
 
 
 # --- the Bot API stand-in, the proxy and the webhook sender -------------------------------------------
@@ -578,7 +581,7 @@ class Officer:
         first = seen.get(fingerprint)
         if first is not None:
             self.repeats += 1
-            if not self.run.kills.any_between(first, now):
+            if not self.run.kills.restart_between(first, now):
                 self.unexplained_repeats.append(f"officer {self.number}: {html_to_plain(str(params['text']))[:60]!r}")
             return
         seen[fingerprint] = now
@@ -1088,6 +1091,10 @@ class SetupRun:
         else:
             f.notes.append(f"updates handed out by getUpdates {len(self.stub.delivered)}, "
                            f"confirmed {len(self.stub.confirmed)}")
+        slowest = sorted((s for s in self.steps if s.answered is not None), key=lambda s: s.pushed - s.answered)[:3]
+        f.notes.append("slowest answers: " + "; ".join(f"{s.answered - s.pushed:.1f} s to officer {s.officer}'s "
+                                                      f"{s.label!r} (update {s.update_id})"
+                                                      for s in slowest if s.answered is not None))
         f.notes.append(f"Bot API calls: {dict(self.observer.calls.most_common(6))}")
         f.notes.append(f"logs: {self.workdir}")
 
