@@ -17,7 +17,8 @@ N officers, registered through ``/start CODE`` invites, each file reports like a
 the answer, read its text and buttons (``--think`` seconds on average), answer from the table ``PROMPTS`` below.
 Officers who are done keep filing reports until the last kill has happened. Meanwhile a bot process, chosen at
 random, is killed (SIGKILL) after an exponentially distributed time up (its mean adapted so that ``--kills`` kills
-fall while the officers work) and started again at once with the same worker id. An officer who gets no answer
+fall while the officers work), at a random moment within ``KILL_WINDOW`` after an officer's update left, and
+started again at once with the same worker id. An officer who gets no answer
 within ``--answer-timeout`` seconds (from sending, or from the moment the last worker killed meanwhile was serving
 again) counts an answer lost and resyncs with ``/report``, expecting "You have an unfinished report … Continue"
 (a fresh start means the draft was lost, unless the database shows it was filed). At the end every worker gets
@@ -98,6 +99,8 @@ PG_DATABASE = "twinbot_crash"
 NEVER = "0 0 29 2 *"  # digests and reminders: last fired more than a year ago, so none is planned
 STOP_WITHIN = 15.0
 RESEND_DELAY = 0.05  # the webhook sender's pause before posting an update again
+# A kill falls this long at most after an officer's update left (an answer takes 10-50 ms when nothing is killed).
+KILL_WINDOW = 0.04
 MODES = ("sqlite-polling", "pg-webhook")
 
 
@@ -612,6 +615,7 @@ class Officer:
         self.run.steps.append(step)
         self.run.deliver(self.id, update)
         self.run.in_flight += 1
+        self.run.pushed.set()
         try:
             timeout = self.run.args.answer_timeout
             while not self.queue:
@@ -851,6 +855,7 @@ class SetupRun:
         self.officers_done = asyncio.Event()
         self.steps: list[Step] = []
         self.in_flight = 0
+        self.pushed = asyncio.Event()
         self.lost_steps: list[Step] = []
         self.drafts_lost_detail: list[str] = []
         self.workers: list[Worker] = []
@@ -940,6 +945,7 @@ class SetupRun:
                 gap = self.rng.expovariate(1 / self.mean_gap(started))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.officers_done.wait(), gap)
+                await self.work_in_hand()
                 if self.officers_done.is_set():
                     break
                 up = [w for w in self.workers if w.up]
@@ -956,6 +962,15 @@ class SetupRun:
             await asyncio.gather(*restarting)
         finally:
             self.kills_over.set()
+
+    async def work_in_hand(self) -> None:
+        """Wait until an officer's update is on its way (a kill on an idle process proves little), then a moment
+        more: from the update's arrival to just after its answer, when the answer's record is still unwritten."""
+        if not self.in_flight:
+            self.pushed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.pushed.wait(), 5)
+        await asyncio.sleep(self.rng.uniform(0, KILL_WINDOW))
 
     async def watch_exits(self) -> None:
         """A worker that dies without being killed is a failure (and is started again)."""
