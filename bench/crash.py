@@ -544,6 +544,7 @@ class Step:
     update_id: int
     pushed: float
     answered: float | None = None
+    sent_at: str = field(default_factory=lambda: clock_time(time.time()))  # as the bots' logs write it
 
 
 class Officer:
@@ -890,7 +891,7 @@ class SetupRun:
         await self.zygote.start()
         base = {"TWINBOT_TELEGRAM_TOKEN": TOKEN, "TWINBOT_TELEGRAM_API_BASE": self.stub.base_url,
                 "TWINBOT_DATABASE_URL": self.url, "TWINBOT_BOT_USERNAME": BOT_USERNAME,
-                "TWINBOT_DEFAULT_LOCALE": "en", "TWINBOT_LOG_LEVEL": "INFO",
+                "TWINBOT_LOG_LEVEL": "INFO",
                 "TWINBOT_DIGEST_SCHEDULE": NEVER, "TWINBOT_REMINDER_SCHEDULE": NEVER}
         if self.mode == "sqlite-polling":
             self.workers = [Worker(self.zygote, "w1", "polling", {**base, "TWINBOT_WORKER_ID": "w1"},
@@ -1049,7 +1050,7 @@ class SetupRun:
         f.answers_lost = sum(o.answers_lost for o in officers)
         f.answers_lost_handled = sum(1 for s in self.lost_steps if s.update_id in stored.processed)
         for s in self.lost_steps[:20]:
-            f.failures.append(f"no answer: officer {s.officer}, {s.label!r}, update {s.update_id} "
+            f.failures.append(f"no answer: officer {s.officer}, {s.label!r}, update {s.update_id} sent {s.sent_at} "
                               f"({'handled' if s.update_id in stored.processed else 'not handled'}, "
                               f"{'acknowledged' if s.update_id in acknowledged else 'not acknowledged'})")
         f.drafts_lost = sum(o.drafts_lost for o in officers)
@@ -1121,6 +1122,10 @@ def bot_errors(log: Path) -> list[str]:
     except OSError:
         return []
     return [line[:240] for line in lines if re.search(r" (ERROR|CRITICAL) ", line) or line.startswith("Traceback")]
+
+
+def clock_time(seconds: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(seconds)) + f",{int(seconds % 1 * 1000):03d}"
 
 
 def percentile(ordered: list[float], q: float) -> float:
