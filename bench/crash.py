@@ -96,7 +96,7 @@ WEBHOOK_SECRET = "crash-bench-secret-0123456789"
 BOT_USERNAME = "twinbot_test_bot"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "twinbot_crash"
-NEVER = "0 0 29 2 *"  # digests and reminders: last fired more than a year ago, so none is planned
+NEVER = "0 0 30 2 *"  # digests and reminders on 30 February: none is ever planned
 STOP_WITHIN = 15.0
 RESEND_DELAY = 0.05  # the webhook sender's pause before posting an update again
 # A kill falls this long at most after an officer's update left (an answer takes 10-50 ms when nothing is killed).
@@ -375,8 +375,8 @@ class Kills:
         self.records: list[KillRecord] = []
 
     def deadline(self, pushed: float, timeout: float) -> float:
-        """When an update pushed at ``pushed`` must have been answered: ``timeout`` after it, or after every
-        restart that began before that moment and was not over when the update came."""
+        """When an update sent at ``pushed`` must have been answered: ``timeout`` after it was sent, or after the
+        end of any restart that was not over when it was sent and began before that deadline."""
         due = pushed + timeout
         for record in self.records:
             if record.at >= due:
@@ -1103,7 +1103,8 @@ class SetupRun:
         if self.sender is not None:
             f.notes.append(f"webhook posts {self.sender.posts} for {len(self.sender.acknowledged)} updates "
                            f"(refused or failed: {dict(self.sender.refusals)}); "
-                           f"proxy 502s {self.proxy.failed if self.proxy else 0}")
+                           f"proxy 502s {self.proxy.failed if self.proxy else 0}; "
+                           f"never answered with 200: {self.sender.unacknowledged}")
         else:
             f.notes.append(f"updates handed out by getUpdates {len(self.stub.delivered)}, "
                            f"confirmed {len(self.stub.confirmed)}")
