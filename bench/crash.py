@@ -1152,7 +1152,7 @@ def free_port(rng: random.Random) -> int:
 
 def print_figures(all_figures: list[Figures]) -> None:
     def row(label: str, *cells: str) -> None:
-        print(f"  {label:<38}" + "".join(f"{c:>20}" for c in cells))
+        print(f"  {label:<38}" + "".join(f"{c:>24}" for c in cells))
 
     def each(get: Any) -> list[str]:
         return [str(get(f)) for f in all_figures]
