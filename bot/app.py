@@ -12,7 +12,7 @@ from bot.settings import Settings, SettingsError
 from handlers.context import CoreConfig
 from handlers.core import Core
 from storage import conversations, migrate, registry, shared_files
-from storage.db import Database
+from storage.db import POSTGRES_POOL, Database
 from storage.models import utcnow
 
 if TYPE_CHECKING:
@@ -63,7 +63,10 @@ async def prepare_database(settings: Settings, *, seed_sample: bool = False) -> 
     if folder is not None and not folder.is_dir():
         # Checked here rather than left to the driver, whose failed open leaves a thread behind.
         raise SettingsError(f"TWINBOT_DATABASE_URL: cannot open the database (there is no folder {folder})")
-    db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    # A connection for each update handled at once, and a few for deferred work, delivery and the sweeper:
+    # a smaller pool opens and closes overflow connections (new PostgreSQL backends) under load.
+    pool = settings.db_pool_size or max(POSTGRES_POOL, settings.concurrency + 4)
+    db = Database(settings.database_url, pool_size=pool)
     try:
         try:
             await migrate.current(db)
