@@ -88,23 +88,22 @@ def _marks(raw: str) -> str:
     return "".join(marks) + ("đ" if "đ" in raw else "")
 
 
+@cache
+def _letter(ch: str) -> tuple[str, str]:
+    """One character lowercased, and folded (accents dropped, đ → d)."""
+    low = ch.lower() if len(ch.lower()) == 1 else ch
+    if low == "đ":
+        return low, "d"
+    if low.isascii():
+        return low, low
+    base = "".join(c for c in unicodedata.normalize("NFD", low) if not unicodedata.combining(c))
+    return low, base if len(base) == 1 else low
+
+
 def _align(text: str) -> tuple[str, str]:
     """The text lowercased (accents kept) and folded (accents dropped, đ → d), character for character."""
-    raw: list[str] = []
-    key: list[str] = []
-    for ch in text:
-        low = ch.lower() if len(ch.lower()) == 1 else ch
-        if low == "đ":
-            base = "d"
-        elif low.isascii():
-            base = low
-        else:
-            base = "".join(c for c in unicodedata.normalize("NFD", low) if not unicodedata.combining(c))
-            if len(base) != 1:
-                base = low if len(low) == 1 else "?"
-        raw.append(low)
-        key.append(base)
-    return "".join(raw), "".join(key)
+    pairs = [_letter(ch) for ch in text]
+    return "".join(low for low, _ in pairs), "".join(base for _, base in pairs)
 
 
 @dataclass(slots=True)
@@ -359,15 +358,21 @@ def _match(toks: Sequence[_Tok], i: int, table: _Table) -> tuple[int, tuple[str,
 
 @dataclass(frozen=True, slots=True)
 class _Hit:
+    """A phrase of the vocabulary found at tokens [start, end): its tags ("kind=donation", "give")."""
+
     start: int
     end: int
     tags: tuple[str, ...]
+    values: dict[str, str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "values", dict(tag.partition("=")[::2] for tag in self.tags))
 
     def has(self, name: str) -> bool:
-        return any(tag == name or tag.startswith(name + "=") for tag in self.tags)
+        return name in self.values
 
     def value(self, name: str) -> str | None:
-        return next((tag.partition("=")[2] for tag in self.tags if tag.startswith(name + "=")), None)
+        return self.values.get(name) or None
 
 
 # --- numbers that are not figures ---------------------------------------------------------------------
@@ -598,20 +603,22 @@ for _ref in PARTNER_PROVINCES:
         _PARTNER_PROVINCE_NAMES.append(("".join(_sound(t.key) for t in _words), len(_words), _ref.name, _ref.country))
 
 
-def _find(toks: Sequence[_Tok], joined: str, words: int) -> Iterable[tuple[int, int]]:
-    """Where the words of ``toks`` spell ``joined`` (spaces, apostrophes, hyphens and Lao spellings aside):
-    (start, end) pairs."""
-    n = len(toks)
-    for i in range(n):
-        if toks[i].kind == "sym" or not joined.startswith(_sound(toks[i].key)):
+def _find(sounds: Sequence[str | None], starts: Mapping[str, list[int]], joined: str,
+          words: int) -> Iterable[tuple[int, int]]:
+    """Where the words of a message spell ``joined`` (spaces, apostrophes, hyphens and Lao spellings aside):
+    (start, end) pairs. ``sounds`` are the message's tokens as ``_sound`` spells them (None for a sign, "" for a
+    sign that joins the parts of a name), ``starts`` where each first letter begins a word."""
+    n = len(sounds)
+    for i in starts.get(joined[:1], ()):
+        first = sounds[i]
+        if not first or not joined.startswith(first):
             continue
         acc = ""
         for j in range(i, min(n, i + 2 * max(words, 1) + 4)):
-            if toks[j].kind == "sym":
-                if toks[j].key in _JOINERS and acc:
-                    continue
+            sound = sounds[j]
+            if sound is None:
                 break
-            acc += _sound(toks[j].key)
+            acc += sound
             if acc == joined:
                 yield i, j + 1
                 break
@@ -653,6 +660,13 @@ class _Reader:
         self.masks = _Masks(self.text, self.key, self.toks, today, max_age)
         words = [t for t in self.toks if t.kind == "word"]
         self.shouting = sum(self.text[t.start].isupper() for t in words) * 2 > len(words)
+        self.sounds: list[str | None] = [
+            _sound(t.key) if t.kind != "sym" else ("" if t.key in _JOINERS else None) for t in self.toks]
+        self.starts: dict[str, list[int]] = {}
+        for i, sound in enumerate(self.sounds):
+            if sound:
+                self.starts.setdefault(sound[0], []).append(i)
+        self.sentences = self._sentences()
         self.hits = self._hits()
         self.hit_at: dict[int, _Hit] = {}
         for hit in self.hits:
@@ -729,13 +743,17 @@ class _Reader:
 
     def sentence_start(self, i: int) -> int:
         """The first token of the sentence (or line) token ``i`` is in."""
-        while i > 0 and not (self.toks[i - 1].kind == "sym" and self.toks[i - 1].key in _SENTENCE) \
-                and not self._newline_before(i):
-            i -= 1
-        return i
+        return self.sentences[min(i, len(self.sentences) - 1)] if self.sentences else 0
 
-    def _newline_before(self, i: int) -> bool:
-        return i > 0 and "\n" in self.text[self.toks[i - 1].end:self.toks[i].start]
+    def _sentences(self) -> list[int]:
+        starts = []
+        start = 0
+        for i, tok in enumerate(self.toks):
+            if i > 0 and ((self.toks[i - 1].kind == "sym" and self.toks[i - 1].key in _SENTENCE)
+                          or "\n" in self.text[self.toks[i - 1].end:tok.start]):
+                start = i
+            starts.append(start)
+        return starts
 
     def span(self, start: int, end: int) -> str:
         return self.text[self.toks[start].start:self.toks[end - 1].end]
@@ -1314,11 +1332,10 @@ class _Reader:
     def partner(self) -> dict[str, Any] | None:
         """The unit's pair the message names (by its own name, or else by where it is), another partner it
         names, or at least the partner's country."""
-        toks = self.toks
         found: dict[int, tuple[int, bool]] = {}  # pair id → (score, primary)
         for pair in self.pairs:
             for name in _names_of(pair.name):
-                for start, end in _find(toks, name.joined, name.length):
+                for start, end in _find(self.sounds, self.starts, name.joined, name.length):
                     if name.needs_prefix and not self.generic_before(start):
                         continue
                     score = (3 if name.primary else 1) + (end - start)
@@ -1327,7 +1344,7 @@ class _Reader:
                     self.partner_spans.append((start, end, pair))
         named: list[tuple[int, str, str]] = []
         for joined, words, province_name, country_code in _PARTNER_PROVINCE_NAMES:
-            for start, end in _find(toks, joined, words):
+            for start, end in _find(self.sounds, self.starts, joined, words):
                 named.append((start, province_name, country_code))
                 self.partner_spans.append((start, end, None))
         if named:
