@@ -250,7 +250,8 @@ purpose=value_works: công trình | nhà | nhà ở | nhà văn hóa | nhà đ�
 purpose=value_gifts: quà | suất quà | phần quà | hàng | hàng hóa | gạo | nhu yếu phẩm | trang thiết bị | \
     thiết bị | gifts | gift | packages | goods | equipment
 participate: tham gia | tham dự | dự | took part | participated | attended | participants | taking part
-filler: có | gồm | gồm có | với | là | of | tổng | tổng cộng | tổng số | total | in total | of | with | about
+filler: có | gồm | gồm có | với | cùng | cùng với | phối hợp với | of | tổng | tổng cộng | tổng số | total | \
+    in total | with | about
 approx: hơn | trên | gần | khoảng | ước | ước tính | tầm | độ | cỡ | chừng | xấp xỉ | ngót | dưới | about | over | \
     nearly | approximately | approx | around | almost | roughly | more than | at least
 ident: mốc | cột mốc | mốc số | mốc giới | mốc quốc giới | cọc | cọc dấu | đại đội | đđ | c | d | e | f | \
@@ -285,7 +286,7 @@ scholarships: suất học bổng | học bổng | scholarships
 delegations: đoàn | đoàn công tác | delegations | delegation
 markers: mốc | cột mốc | mốc giới | mốc quốc giới | markers | border markers | marker
 km: km | ki lô mét | kilômét | kilomet | cây số | kilometres | kilometers | kilometre | kilometer
-sessions: buổi | buổi tuyên truyền | cuộc | sessions | session
+sessions: buổi | buổi tuyên truyền | sessions | session
 goods: tấn | kg | tạ | yến | thùng | bao | hộp | cái | chiếc | bộ | con | túi | gói | lít | chai | cặp | \
     khẩu trang | chăn | quyển | cuốn | bình | tấm | tonnes | tons | tonne | boxes | bags | sets | items | pieces
 """
@@ -295,11 +296,20 @@ _SCALES = frozenset({"k", "nghin", "ngan", "tr", "trieu", "cu", "ty", "ti", "tho
 _CURRENCY_WORDS = frozenset({"d", "dong", "vnd", "te", "ndt", "rmb", "cny", "yuan", "kip", "lak", "riel", "rien",
                              "khr", "usd", "dollar", "dollars", "baht", "bat", "euro", "eur"})
 _CURRENCY_SIGNS = frozenset({"$", "₫", "¥", "€"})
-_NUMBER_WORDS = frozenset({"mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi", "tram", "lam",
-                           "tu", "linh", "le", "ruoi", "nua", "chuc"})
+# Numbers in words, folded, with the spellings they have when typed with accents ("bà" is no "ba", "nam" no "năm").
+_NUMBER_WORDS = {"mot": ("một", "mốt"), "hai": ("hai",), "ba": ("ba",), "bon": ("bốn",), "nam": ("năm",),
+                 "sau": ("sáu",), "bay": ("bảy", "bẩy"), "tam": ("tám",), "chin": ("chín",), "muoi": ("mười", "mươi"),
+                 "tram": ("trăm",), "lam": ("lăm",), "tu": ("tư",), "linh": ("linh",), "le": ("lẻ",),
+                 "ruoi": ("rưỡi", "rưởi"), "nua": ("nửa",), "chuc": ("chục",)}
+
+
+def _number_word(tok: _Tok) -> bool:
+    spellings = _NUMBER_WORDS.get(tok.key) if tok.kind == "word" else None
+    return spellings is not None and (not tok.marks or tok.raw in spellings)
 _RECIPIENTS = frozenset({"ba", "nhan", "nguoi", "ho", "gia", "hoc", "tre", "can", "cac", "dan", "em", "chau", "ban",
                          "thon", "xa", "don", "dai", "tram", "cum", "villagers", "families", "the", "pupils",
                          "students", "children", "people", "residents"})
+_OPENING = {"(": ")", '"': '"', "“": "”", "«": "»"}
 _VAGUE = frozenset({"vai", "may", "dam", "nhieu", "several", "few"})
 _STOPS = frozenset({",", ";", ".", "(", ")", "!", "?", ":", "\n", "-", "–", "—"})
 _SENTENCE = frozenset({";", ".", "!", "?"})
@@ -707,21 +717,26 @@ class _Reader:
         return all(self.text[t.start].isupper() for t in (self.toks[i - 1], self.toks[i]))
 
     def promote(self) -> None:
-        """"Trao 2tr5", "hỗ trợ 200 suất": a verb of giving followed by what was given is a donation."""
+        """"Trao 2tr5", "hỗ trợ 200 suất", "hỗ trợ bà con 2 tấn gạo": a verb of giving followed, in its clause, by
+        what was given (an amount, packages, goods) is a donation."""
         for n, hit in enumerate(self.hits):
             if not hit.has("give") or hit.has("kind"):
                 continue
-            start = hit.end
-            after = self.hit_at.get(start)
-            if after is not None and after.start == start and after.has("approx"):
-                start = after.end
-            nxt = self.toks[start] if start < len(self.toks) else None
-            if nxt is not None and ((nxt.kind == "num" and not nxt.role)
-                                    or (nxt.key in _NUMBER_WORDS and start not in self.hit_at)):
-                promoted = _Hit(hit.start, hit.end, (*hit.tags, "kind=donation"))
-                self.hits[n] = promoted
-                for i in range(hit.start, hit.end):
-                    self.hit_at[i] = promoted
+            for j in range(hit.end, min(len(self.toks), hit.end + 8)):
+                tok = self.toks[j]
+                other = self.hit_at.get(j)
+                if (tok.kind == "sym" and tok.key in _STOPS) or (other is not None and other.has("kind")):
+                    break
+                if not ((tok.kind == "num" and not tok.role) or (_number_word(tok) and j not in self.hit_at)):
+                    continue
+                unit = self.unit_after(j + 1)
+                if j == hit.end or self.money_span(j) is not None or (
+                        unit is not None and unit[0] in ("goods", "packages", "scholarships")):
+                    promoted = _Hit(hit.start, hit.end, (*hit.tags, "kind=donation"))
+                    self.hits[n] = promoted
+                    for i in range(hit.start, hit.end):
+                        self.hit_at[i] = promoted
+                break
 
     def tagged(self, name: str) -> list[_Hit]:
         return [hit for hit in self.hits if hit.has(name)]
@@ -773,11 +788,10 @@ class _Reader:
         tok = self.toks[i]
         if tok.kind == "num":
             return (i, i + 1) if not tok.role or tok.role == "year" else None
-        if tok.kind != "word" or tok.key not in _NUMBER_WORDS or i in self.hit_at:
+        if not _number_word(tok) or i in self.hit_at:
             return None
         j = i
-        while j < len(self.toks) and self.toks[j].kind == "word" and self.toks[j].key in _NUMBER_WORDS \
-                and j not in self.hit_at:
+        while j < len(self.toks) and _number_word(self.toks[j]) and j not in self.hit_at:
             j += 1
         return i, j
 
@@ -856,8 +870,8 @@ class _Reader:
             elif tok.kind == "word" and tok.key in _VAGUE and last == "" and j + 1 < len(toks) and \
                     toks[j + 1].key in _SCALES:
                 last = "words"
-            elif tok.kind == "word" and tok.key in _NUMBER_WORDS and last in ("scale", "words", "") and (
-                    last != "" or (j + 1 < len(toks) and toks[j + 1].key in _SCALES | _NUMBER_WORDS)):
+            elif _number_word(tok) and last in ("scale", "words", "") and (
+                    last != "" or (j + 1 < len(toks) and (toks[j + 1].key in _SCALES or _number_word(toks[j + 1])))):
                 last = "words"
             elif tok.kind == "sym" and tok.key == "." and last == "scale" and j + 1 < len(toks) and \
                     toks[j + 1].key in ("d", "dong") and toks[j + 1].start == tok.end:
@@ -1045,8 +1059,11 @@ class _Reader:
                     participate = True
                     j = hit.end
                     continue
-                if any(hit.has(name) for name in ("to", "at", "give_to", "kind", "give", "date")):
-                    return None  # "30 người sang bản La Cồ": where they went, not whose they are
+                if hit.has("filler") and self.toks[j].key == "of":  # "200 villagers of La Co"
+                    j = hit.end
+                    continue
+                if any(hit.has(name) for name in ("to", "at", "give_to", "kind", "give", "date", "filler")):
+                    return None  # "30 người sang bản La Cồ", "12 đồng chí với lực lượng bạn": not whose they are
             if self.partner_at(j):
                 return "theirs"
             j += 1
@@ -1422,7 +1439,7 @@ class _Reader:
             while j < len(toks) and j - end < 5:
                 tok = toks[j]
                 original = self.text[tok.start:tok.end]
-                if tok.kind == "num" and not tok.role and j == end:
+                if tok.kind == "num" and not tok.role:  # "Đại đội BP 217"
                     j += 1
                     continue
                 if tok.kind != "word" or not original[:1].isupper():
@@ -1567,8 +1584,8 @@ class _Reader:
         while j < len(toks):
             tok = toks[j]
             hit = self.hit_at.get(j)
-            if tok.kind == "sym" and tok.key in ("(",):
-                close = next((k for k in range(j, len(toks)) if toks[k].key == ")"), None)
+            if tok.kind == "sym" and tok.key in _OPENING:  # a name in quotes, a list in brackets: whole
+                close = next((k for k in range(j + 1, len(toks)) if toks[k].key in _OPENING[tok.key]), None)
                 if close is None:
                     break
                 j = close + 1
