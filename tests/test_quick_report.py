@@ -204,6 +204,35 @@ async def test_a_photo_with_its_caption_is_a_report_with_its_photo(core: Core, d
     assert [p.file_id for p in report.photos] == ["cap-1"] and report.venue == "partner"
 
 
+async def test_an_album_waits_with_its_caption_while_asked_whether_it_is_a_report(
+        core: Core, db: Database, clock: Clock) -> None:
+    me = await officer(core, db, clock, unit=HUONG_LAP)
+
+    def photo(n: int) -> Attachment:
+        return Attachment(kind="photo", file_id=f"alb-{n}", file_unique_id=f"u-{n}", file_size=1000 + n,
+                          media_group_id="g-7")
+
+    said = await me.send("tặng quà", attachment=photo(0))
+    assert said.startswith("Is this a report of an activity?")
+    assert await me.send(attachment=photo(1)) == "" and await me.send(attachment=photo(2)) == ""
+    assert [p["file_id"] for p in (await state(db))["quick"]["photos"]] == ["alb-0", "alb-1", "alb-2"]
+    said = await me.send("1")
+    assert "Kind: Donation / gifts" in said and "Photos: 3 photos" in said and "When did it take place?" in said
+    assert await me.send(attachment=photo(3)) == ""  # a late one of the same album still joins the draft
+    assert len((await state(db))["draft"]["values"]["photos"]) == 4
+
+
+async def test_a_name_several_partners_share_is_asked_with_the_partners_as_options(
+        core: Core, db: Database, clock: Clock) -> None:
+    me = await officer(core, db, clock, unit="NAN-BAN-NHOT-LOT")
+    said = await me.send("Hôm qua tặng quà cụm bản Mường Dương tại bản bạn")
+    assert "⚠️ Your message may name any of these partners: Bản Huội Pá, cụm bản Mường Dương, huyện Mường Quắn; " \
+           "Bản Thẩm Khướng, cụm bản Mường Dương, huyện Mường Quắn." in said
+    assert "Which twinned partner was it with?" in said and "Bản Huội Ngua" in said
+    said = await me.send(option_number(said, "Bản Huội Pá"))
+    assert "What was given?" in said  # required by gifts, and not in the message
+
+
 # --- Telegram -------------------------------------------------------------------------------------------------
 
 
