@@ -204,21 +204,26 @@ weekday=3: thứ năm | thứ 5 | t5 | thursday
 weekday=4: thứ sáu | thứ 6 | t6 | friday
 weekday=5: thứ bảy | thứ 7 | t7 | saturday
 weekday=6: chủ nhật | sunday
-planword: kế hoạch | dự án | plan
+planword: kế hoạch | dự án | plan | lịch | lên lịch | xếp lịch | sắp xếp lịch | schedule
+request: cho biết | đề nghị | yêu cầu | vui lòng | đề nghị các đồn | nhắc | please | kindly
+document: công văn | văn bản | thông báo | quyết định | chỉ thị | hướng dẫn | kế hoạch số | tờ trình | giấy mời | \
+    về việc | circular | letter | notice
+transmit: nhận được | đã nhận | gửi | xin gửi | gửi kèm | chuyển | received | sent | attached | forwarded
 future: sẽ | dự kiến | có kế hoạch | lên kế hoạch | theo kế hoạch sẽ | sắp | sắp tới | chuẩn bị | tuần sau | \
     tuần tới | tháng sau | tháng tới | năm sau | năm tới | ngày mai | sáng mai | chiều mai | tối mai | will | \
     plan | plans | planned | planning | next week | next month | tomorrow | upcoming | going to | scheduled | \
     to be held
 past: đã | vừa | vừa qua | mới đây | xong | đã tổ chức | hoàn thành | held | organised | organized | conducted | \
     carried out | took part | took place | attended | went | was | were | had | did
-question: làm sao | làm thế nào | như thế nào | thế nào | có phải | bao giờ | khi nào | ở đâu | tại sao | vì sao | \
-    cho hỏi | xin hỏi | được không | có được không | không ạ | chưa ạ | bao nhiêu | how | what | why | where | \
-    when | can i | could i | should i | do i | is it | how do
+question: cho em hỏi | cho tôi hỏi | em hỏi | hỏi | làm sao | làm thế nào | như thế nào | thế nào | có phải | \
+    bao giờ | khi nào | ở đâu | tại sao | vì sao | cho hỏi | xin hỏi | được không | có được không | không ạ | \
+    chưa ạ | bao nhiêu | how | what | why | where | when | can i | could i | should i | do i | is it | how do
 edit: sửa | sửa lại | chỉnh sửa | điều chỉnh | cập nhật | thay đổi | xóa | hủy | bổ sung | nhầm | bị nhầm | \
     ghi nhầm | sai | bị sai | correct | correction | change | edit | update | fix | delete | wrong | mistake
 reportword: báo cáo | report | bc
-thanks: chúc mừng năm mới | cảm ơn | cám ơn | thanks | thank you | chào | xin chào | hello | hi | ok | oke | \
-    okay | vâng | dạ | được rồi | good morning
+thanks: chúc mừng đồng chí | chúc mừng anh | chúc mừng chị | congratulations | chúc mừng năm mới | cảm ơn | \
+    cám ơn | thanks | thank you | chào | xin chào | hello | hi | ok | oke | okay | vâng | dạ | được rồi | \
+    good morning
 each: mỗi bên | mỗi phía | each side | per side | on each side
 both: hai bên | cả hai bên | 2 bên | hai phía | cả 2 bên | tổng hai bên | của hai bên | both sides | \
     from both sides | on both sides | of both sides | in total from both sides
@@ -1616,6 +1621,18 @@ class _Reader:
             j += 1
         return j
 
+    def asks_at_the_end(self) -> bool:
+        """A Vietnamese question without its question mark: "… có cần gửi ảnh không", "… chọn loại gì ạ"."""
+        words = [t for t in self.toks if t.kind == "word"]
+        while len(words) > 1 and words[-1].key in _PARTICLES and words[-1].raw in (_PARTICLES[words[-1].key],
+                                                                                   words[-1].key):
+            words.pop()
+        if not words:
+            return False
+        last = words[-1]
+        spelled = _QUESTION_ENDS.get(last.key)
+        return spelled is not None and (last.raw == spelled or (not last.marks and last.key in _UNACCENTED_ENDS))
+
     def verdict(self, kinds: list[_Hit], figures: list[_Figure]) -> tuple[str, str]:
         words = [t for t in self.toks if t.kind != "sym"]
         if not words:
@@ -1626,13 +1643,21 @@ class _Reader:
         if earlier or (self.tagged("edit") and (self.tagged("reportword") or any(t.key == "#" for t in self.toks))):
             return NO, "change"
         asking = [hit for hit in self.tagged("question") if hit.start == 0 or hit.end >= len(self.toks) - 1]
-        if self.text.rstrip().endswith("?") or asking:
+        if self.text.rstrip().endswith("?") or asking or self.asks_at_the_end():
             return NO, "question"
+        first = self.hits[0] if self.hits else None
+        if first is not None and (first.has("request") or first.has("question")) and first.start <= 2:
+            return NO, "request"  # "Đề nghị các đồn báo cáo …", "Đồng chí cho biết …"
+        if self.tagged("request") and not figures:
+            return NO, "request"
+        if self.tagged("document") and self.tagged("transmit") and not figures:
+            return NO, "document"  # "Đồn đã nhận được công văn về việc tặng quà Tết"
         dated = "date" in self.values or any(q.key == "date" for q in self.questions)
         past = bool(self.tagged("past")) or any(
             hit.has("date") and int(hit.value("date") or 0) > 0 for hit in self.hits) or (
             "date" in self.values and self.values["date"] < self.today.isoformat())
-        future = self.tagged("future") + [hit for hit in self.tagged("planword") if hit.start == 0]
+        future = self.tagged("future") + [hit for hit in self.tagged("planword") if hit.start == 0 or any(
+            other.has("kind") and hit.end <= other.start <= hit.end + 1 for other in self.hits)]
         if future and not past:
             return NO, "plan"
         figured = [f for f in figures if f.measure]
@@ -1650,6 +1675,13 @@ class _Reader:
         if figured and (dated or partnered):
             return UNSURE, "figures without an activity"
         return NO, "nothing reported"
+
+
+# A Vietnamese question often ends on one of these words (and perhaps a polite particle), with no question mark.
+_QUESTION_ENDS = {"gi": "gì", "nao": "nào", "khong": "không", "chua": "chưa", "sao": "sao", "ha": "hả", "nhi": "nhỉ",
+                  "a": "à"}
+_UNACCENTED_ENDS = frozenset({"gi", "nao", "khong", "chua", "sao"})  # "a", "ha", "nhi" unaccented are other words
+_PARTICLES = {"a": "ạ", "nhe": "nhé", "vay": "vậy", "the": "thế", "nha": "nha"}
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:
