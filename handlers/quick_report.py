@@ -8,9 +8,14 @@ their readings as options (``draft["questions"]``, asked by ``flows.ask``), and 
 any field is fixed as usual. When the reader is unsure, "Is this a report of an activity?" is asked first,
 the message kept in the conversation until the answer.
 
-Hooks, each one line: ``onboarding.fallback`` offers a message here before answering with the menu,
-``core.route`` gives the later photos of an album here, ``flows.answered`` calls back once a reporter without a
-unit of their own has chosen one (the partners to look for are the unit's).
+Hooks elsewhere: ``onboarding.fallback`` offers a message here before answering with the menu; ``core.route``
+gives the later photos of an album here; in ``flows``, ``ask`` asks a read field's question, ``answered`` calls
+back once a reporter without a unit of their own has chosen one (the partners to look for are the unit's), and
+``show_review`` marks the card.
+
+Optional fields the message does not state are left blank (``None``, as a skipped step leaves them) rather
+than asked: the point is to ask only what the report cannot do without; the review card offers every one of
+them to fill in.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ async def offer(ctx: Context) -> bool:
     text = (incoming.text or "").strip()
     if ctx.role not in REPORTERS or ctx.conversation.flow or not incoming.private_chat or not text:
         return False
+    ctx.drop_state(PENDING)  # a new message replaces one still waiting for "is this a report?"
     photo = photo_of(incoming.attachment)
     if incoming.attachment is not None and photo is None:
         return False
