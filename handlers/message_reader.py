@@ -213,7 +213,8 @@ future: sẽ | dự kiến | có kế hoạch | lên kế hoạch | theo kế ho
     tuần tới | tháng sau | tháng tới | năm sau | năm tới | ngày mai | sáng mai | chiều mai | tối mai | will | \
     plan | plans | planned | planning | next week | next month | tomorrow | upcoming | going to | scheduled | \
     to be held
-past: đã | vừa | vừa qua | mới đây | xong | đã tổ chức | hoàn thành | held | organised | organized | conducted | \
+past: đã | vừa | vừa qua | vừa rồi | mới đây | xong | đã tổ chức | hoàn thành | held | organised | organized | \
+    conducted | \
     carried out | took part | took place | attended | went | was | were | had | did
 question: cho em hỏi | cho tôi hỏi | em hỏi | hỏi | làm sao | làm thế nào | như thế nào | thế nào | có phải | \
     bao giờ | khi nào | ở đâu | tại sao | vì sao | cho hỏi | xin hỏi | được không | có được không | không ạ | \
@@ -314,6 +315,7 @@ def _number_word(tok: _Tok) -> bool:
 _RECIPIENTS = frozenset({"ba", "nhan", "nguoi", "ho", "gia", "hoc", "tre", "can", "cac", "dan", "em", "chau", "ban",
                          "thon", "xa", "don", "dai", "tram", "cum", "villagers", "families", "the", "pupils",
                          "students", "children", "people", "residents"})
+_MONEY_WORDS = _SCALES | _CURRENCY_WORDS | _CURRENCY_SIGNS | {"tien", "mat", "cash", "in", "dong"}
 _OPENING = {"(": ")", '"': '"', "“": "”", "«": "»"}
 _VAGUE = frozenset({"vai", "may", "dam", "nhieu", "several", "few"})
 _STOPS = frozenset({",", ";", ".", "(", ")", "!", "?", ":", "\n", "-", "–", "—"})
@@ -822,6 +824,10 @@ class _Reader:
         "30 Lao counterparts"."""
         side = None
         j = end
+        of = [t.key for t in self.toks[j:j + 2]]
+        if of in (["of", "our"], ["of", "their"], ["of", "the"]):  # "30 of our officers"
+            side = {"our": "ours", "their": "theirs", "the": None}[of[1]]
+            j += 2
         if j < len(self.toks) and self.toks[j].kind == "word" and self.toks[j].key in _FOREIGN:
             side = _FOREIGN[self.toks[j].key]
             j += 1
@@ -1304,6 +1310,11 @@ class _Reader:
                     exact.append((this_monday + dt.timedelta(days=target), text))
                     continue
                 back = (today.weekday() - target) % 7
+                before = self.toks[hit.start - 1] if hit.start > 0 else None
+                strictly = (before is not None and before.key == "last") or (
+                    after is not None and after.start == hit.end and after.has("past"))  # "thứ hai vừa rồi"
+                if back == 0 and strictly:
+                    back = 7
                 if back == 0:
                     problems.append(Question("date", N_("“{text}” can be read in more than one way. Which did you "
                                                         "mean?"), {"text": text},
@@ -1569,8 +1580,7 @@ class _Reader:
                 piece = toks[hit.end:items_end]
                 words = [t for t in piece if t.kind == "word"]
                 numbers = [t for t in piece if t.kind == "num" and not t.role]
-                money_only = self.money_span(hit.end) is not None and all(
-                    t.kind != "word" or t.key in _SCALES | _CURRENCY_WORDS or t.key in ("tien", "mat") for t in piece)
+                money_only = all(t.kind == "num" or t.key in _MONEY_WORDS for t in piece)
                 if piece and not money_only and (len(words) >= 2 or numbers):
                     self.values.setdefault("gift_items", self.span(hit.end, items_end).strip(" ,")[:200])
             to = self.hit_at.get(items_end)

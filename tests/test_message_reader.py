@@ -9,6 +9,7 @@ some). A field in neither is left empty: the form asks it, or it stays blank whe
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +179,29 @@ CASES = [
          {"kind": "donation", "date": YESTERDAY, "pair": "other", "partner_name": "Ban Na Som",
           "partner_country": "LA", "gift_packages": 50, "gift_items": "50 gift packages",
           "recipients": "Ban Na Som"}, unit="no_pairs"),
+
+    Case("We gave 200 gift packages to Pa Tan village the day before yesterday at the partner's village; 25 people "
+         "took part; worth 40 million VND",
+         {"kind": "donation", "date": TWO_DAYS_AGO, **PA_TAN, "venue": "partner", "gift_packages": 200,
+          "value_gifts": vnd("40000000"), "gift_items": "200 gift packages", "recipients": "Pa Tan village"},
+         {"participants_ours": (25,), "participants_partner": ()}, unit="na_meo"),
+    Case("Yesterday the post organized free medical check-ups for 150 villagers of La Co and handed over 1,000 gift "
+         "packages worth 500 million dong",
+         {"kind": "medical", "sets": ["gifts"], "date": YESTERDAY, **LA_CO, "patients": 150, "gift_packages": 1000,
+          "value_gifts": vnd("500000000"), "gift_items": "1,000 gift packages"}),
+    Case("Today our post and Company 321 held a joint patrol from marker 612 to marker 614, 3 markers checked, 7.5 km",
+         {"kind": "patrol", "date": TODAY_ISO, **C321, "markers": 3, "km": "7.5"}),
+    Case("Last Monday we received a delegation of 10 from Company 321 at our post",
+         {"kind": "delegation", "direction": "in", "date": "2026-11-16", **C321, "venue": "ours",
+          "delegation_people": 10}),
+    Case("Yesterday's exchange with Company 321: 30 of our officers and 25 Lao soldiers",
+         {"kind": "exchange", "date": YESTERDAY, **C321, "participants_ours": 30, "participants_partner": 25}),
+    Case("Donated $1,500 in cash to 10 families in La Co yesterday",
+         {"kind": "donation", "sets": ["households", "cash"], "date": YESTERDAY, **LA_CO, "venue": "partner",
+          "households": 10}, {"value_cash": ([{"amount": "1500.00", "currency": "USD"}],)}),
+    Case("The twinning review with Company 321 took place on 21 Nov at the border gate",
+         {"kind": "twinning_review", "date": TWO_DAYS_AGO, **C321, "venue": "border"}),
+    Case("Thứ hai vừa rồi giao lưu với Đại đội 321", {"kind": "exchange", "date": "2026-11-16", **C321}),
 
     # --- several activities in one event --------------------------------------------------------------------------
     Case("Hôm qua giao lưu văn nghệ với Đại đội 321 và tặng 50 suất quà trị giá 25 triệu",
@@ -416,6 +440,9 @@ CASES = [
     Case("Ok em đã gửi báo cáo rồi", report=NO),
     Case("Đồn đã nhận được công văn số 12 về việc tặng quà Tết", report=NO),
     Case("Chúc mừng đồng chí", report=NO),
+    Case("We will visit Company 321 tomorrow", report=NO),
+    Case("Thanks!", report=NO),
+    Case("Hi, how do I send photos?", report=NO),
 
     # --- unsure: asked "Is this a report of an activity?" ------------------------------------------------------
     Case("tặng quà", {"kind": "donation"}, report=UNSURE),
@@ -460,6 +487,18 @@ def test_a_line_per_item_as_officers_write_lists() -> None:
     assert {key: reading.values.get(key) for key in ("date", "pair", "gift_packages", "value_gifts", "recipients")} \
         == {"date": "2026-11-21", "pair": 2, "gift_packages": 50, "value_gifts": vnd("20000000"),
             "recipients": "bản La Cồ"}
+
+
+def test_no_message_makes_it_fail() -> None:
+    """Whatever is typed, the reader answers (every free-text message of a reporter passes through it)."""
+    words = [*sorted({word for case in CASES for word in case.text.split()}),
+             "(", ")", "/", "-", "%", "$", "¥", "₫", "~", "'", '"', "?", "\n", "\u200b", "\u202e", "🙂", "中", "ລາວ",
+             "31/2", "29/2", "0", "00", "99999999999999999999", "1.000.000.000.000.000", "đ/c", "mỗi", "hai bên"]
+    rng = random.Random(2026)
+    for _ in range(3000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 30)))
+        reading = read_message(text, today=TODAY, pairs=UNITS[rng.choice(list(UNITS))])
+        assert reading.report in (YES, NO, UNSURE)
 
 
 def test_the_same_message_is_read_the_same_way() -> None:
