@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # Importing the modules registers their commands, actions and flows.
 from handlers import admin, digest, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
 from handlers import linking  # noqa: E402,F401  isort: skip  (after onboarding: it wraps /start)
+from handlers import quick_report  # noqa: E402  isort: skip
 
 
 class Core:
@@ -212,6 +213,8 @@ async def route(ctx: Context) -> None:
     choice = typed_choice(ctx)
     if choice is not None:
         await on_choice(ctx, choice, ctx.conversation.seq)
+        return
+    if await quick_report.album_photo(ctx):
         return
     if ctx.conversation.flow and await flows.on_input(ctx):
         return

@@ -170,12 +170,21 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
     draft = ctx.state["draft"]
     draft["at"] = key
     draft.pop("unsure", None)
+    # A doubt about what was read from the officer's message (``quick_report``): asked once, with its readings.
+    question = (draft.get("questions") or {}).pop(key, None)
     ctx.set_state(draft=draft)
     if key == REVIEW:
         await show_review(ctx, echo=echo)
         return
     field = FIELDS[key]
     t = ctx.t
+    if question and question["readings"]:
+        label = f"<b>{t(field.label)}</b>"
+        ask_which(ctx, key, Unsure(question["readings"], question["why"], question["values"], question["approx"]),
+                  echo=Safe(f"{echo}\n{label}" if echo else label))
+        return
+    if question and question["why"] and error is None:
+        error = t(question["why"], **question["values"])
     lines = []
     if echo:
         lines.append(echo)
@@ -361,6 +370,11 @@ async def answered(ctx: Context, key: str, field: Field, value: Any) -> None:
     if not draft["history"] or draft["history"][-1] != key:
         draft["history"].append(key)
     ctx.set_state(draft=draft)
+    if key == "unit" and "message" in draft:
+        from handlers.quick_report import read_into_draft
+
+        await read_into_draft(ctx)  # the message is read once the unit, and so its partners, are known
+        return
     echo = None
     if field.measure is not None and value is not None:
         # What was read is said back, formatted, before it counts.
@@ -368,20 +382,21 @@ async def answered(ctx: Context, key: str, field: Field, value: Any) -> None:
     await advance(ctx, echo=echo)
 
 
-def ask_which(ctx: Context, key: str, unsure: Unsure) -> None:
+def ask_which(ctx: Context, key: str, unsure: Unsure, *, echo: str | None = None) -> None:
     """Offer the readings of an answer that is not certain: pick one, or type it again."""
     draft = ctx.state["draft"]
     draft["unsure"] = {"key": key, "readings": unsure.readings, "approx": unsure.approx}
     ctx.set_state(draft=draft)
     t = ctx.t
-    measure = MEASURES[key]
-    labels = [shown(t, measure, reading, unsure.approx) for reading in unsure.readings]
+    labels = [shown(t, MEASURES[key], reading, unsure.approx) if key in MEASURES else display(ctx, key, reading)
+              for reading in unsure.readings]
     question = t(unsure.why, **unsure.values)
     if len(labels) == 1:
         options = [Option(t("✅ Yes, {value}", value=labels[0]), "f:_pick:0")]
     else:
         options = [Option(label, f"f:_pick:{n}") for n, label in enumerate(labels)]
-    ctx.say(Safe(f"⚠️ {question}"), [*options, Option(t("✏️ Type it again"), "f:_retype")], columns=1)
+    ctx.say(Safe(f"{echo}\n⚠️ {question}" if echo else f"⚠️ {question}"),
+            [*options, Option(t("✏️ Type it again"), "f:_retype")], columns=1)
 
 
 async def kind_changes(ctx: Context, new: str) -> bool:
@@ -626,6 +641,8 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     values = ctx.state["draft"]["values"]
     lines = [echo] if echo else []
     lines.append(t("<b>Please check your report</b>"))
+    if ctx.state["draft"].get("read"):
+        lines.append(t("📝 Read from your message: check the figures."))
     lines += review_lines(ctx, values)
     duplicate = await reports.possible_duplicate(ctx.session, values)
     if duplicate is not None:

@@ -52,6 +52,10 @@ async def fallback(ctx: Context) -> None:
     if ctx.role is None:
         await explain_registration(ctx)
         return
+    from handlers import quick_report
+
+    if await quick_report.offer(ctx):  # what happened, typed as one message
+        return
     ctx.say(ctx.t("What would you like to do?"), main_menu(ctx))
 
 
