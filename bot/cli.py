@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.errors import CliError
 from bot.redaction import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -90,10 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-class CliError(Exception):
-    pass
-
-
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from bot import digest_cli, subcommands
 
@@ -110,8 +107,4 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    # Run as ``python -m bot.cli`` this module is ``__main__``; use the ``bot.cli`` the subcommands import,
-    # so that their CliError is the one main() catches.
-    from bot.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

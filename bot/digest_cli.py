@@ -61,7 +61,7 @@ def _default_week(settings: Settings) -> IsoWeek:
 async def preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import prepare_database
     from bot.channels.markup import to_plain
-    from bot.cli import CliError
+    from bot.errors import CliError
     from handlers.digest import build_text, digest_replies, file_stem
     from handlers.i18n import LOCALES, Translator
     from storage import digests
@@ -93,8 +93,8 @@ async def preview(args: argparse.Namespace, settings: Settings) -> int:
 
 async def send(args: argparse.Namespace, settings: Settings) -> int:
     """Now, through every configured messenger, to whoever has not had it yet."""
-    from bot.cli import CliError
     from bot.delivery import DeliveryWorker
+    from bot.errors import CliError
     from bot.serve import connected
     from storage import deliveries, digests
     from storage.models import utcnow

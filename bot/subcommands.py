@@ -8,7 +8,7 @@ import logging
 import sys
 
 from bot.app import build_app, prepare_database
-from bot.cli import CliError
+from bot.errors import CliError
 from bot.settings import Settings
 from storage import migrate, people, registry
 from storage.db import Database

@@ -117,3 +117,6 @@ async def role_cmd(ctx: Context, args: str) -> None:
         ctx.say(t("{name} is now {what}.", name=person.display_name, what=describe_person(ctx.t, person)))
     else:
         ctx.say(t("{name} no longer has a role.", name=person.display_name))
+
+
+HANDLERS = (void_cmd, users_cmd, role_cmd)

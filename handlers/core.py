@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import commands as registry
+from handlers import onboarding
+from handlers.commands import allowed
 from handlers.context import Context, CoreConfig
 from handlers.events import Incoming, Outcome, Reply, job_item, menu_item, reply_item
 from handlers.i18n import Translator, normalise_locale
 from handlers.parsing import small_int
+from handlers.registry import current
 from storage import conversations, inbox, outbox, people
 from storage.db import Database
 from storage.folding import fold
@@ -23,10 +25,8 @@ from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
-# Importing the modules registers their commands, actions and flows.
-from handlers import admin, digest, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
-from handlers import linking  # noqa: E402,F401  isort: skip  (after onboarding: it wraps /start)
-from handlers import quick_report  # noqa: E402  isort: skip
+# Built at start-up: a handler registered twice, or left out of its module's list, stops the bot here.
+REGISTRY = current()
 
 
 class Core:
@@ -141,8 +141,6 @@ class Core:
 
 
 ATTEMPTS = 3
-FLOW_COMMANDS = ("report", "cancel", "start")
-FLOW_ACTIONS = ("f", "rv", "cx", "rs")
 
 
 def addressed_to_us(ctx: Context) -> bool:
@@ -191,17 +189,15 @@ def label_parts(label: str) -> set[str]:
     return {part for part in (fold(piece) for piece in _LABEL_PARTS.split(label)) if part}
 
 
-# Commands that make sense in a group chat; everything else there is ignored, since a group
-# message must never feed the sender's private draft.
-GROUP_COMMANDS = ("bindgroup", "digest", "help")
-
-
 async def route(ctx: Context) -> None:
     incoming = ctx.incoming
     if not incoming.private_chat:
+        # Only commands meant for groups: a group message must never feed the sender's private draft.
         parsed = incoming.command
-        if parsed is not None and parsed[0] in GROUP_COMMANDS and addressed_to_us(ctx):
-            await run_command(ctx, *parsed)
+        if parsed is not None and addressed_to_us(ctx):
+            cmd = REGISTRY.commands.get(parsed[0])
+            if cmd is not None and cmd.in_groups:
+                await run_command(ctx, *parsed)
         return
     if incoming.choice is not None:
         await on_choice(ctx, incoming.choice, incoming.choice_seq)
@@ -214,19 +210,24 @@ async def route(ctx: Context) -> None:
     if choice is not None:
         await on_choice(ctx, choice, ctx.conversation.seq)
         return
-    if await quick_report.album_photo(ctx):
-        return
-    if ctx.conversation.flow and await flows.on_input(ctx):
-        return
-    await onboarding.fallback(ctx)
+    for entry in REGISTRY.inputs:
+        if await entry.handler(ctx):
+            return
+
+
+async def reprompt(ctx: Context, *, stale: bool = False) -> None:
+    """Show again where the user is in the flow under way, if any."""
+    flow = REGISTRY.flows.get(ctx.conversation.flow or "")
+    if flow is not None:
+        await flow.reprompt(ctx, stale=stale)
 
 
 async def run_command(ctx: Context, name: str, args: str) -> None:
-    cmd = registry.COMMANDS.get(name)
+    cmd = REGISTRY.commands.get(name)
     if cmd is None:
         ctx.say(ctx.t("I don't know the command /{name}. Send /help to see what I can do.", name=name))
         return
-    if not registry.allowed(cmd, ctx.role):
+    if not allowed(cmd, ctx.role):
         if ctx.person is None or ctx.role is None:
             await onboarding.explain_registration(ctx)
         else:
@@ -234,28 +235,27 @@ async def run_command(ctx: Context, name: str, args: str) -> None:
         return
     before = aside_marker(ctx)
     await cmd.handler(ctx, args)
-    if name not in FLOW_COMMANDS and before == aside_marker(ctx):
+    if cmd.aside and before == aside_marker(ctx):
         # An aside (/help, /lang …) in the middle of a report: show again where the user was.
-        await flows.reprompt(ctx)
+        await reprompt(ctx)
 
 
 async def on_choice(ctx: Context, value: str, seq: int | None) -> None:
     prefix, _, arg = value.partition(":")
-    entry = registry.ACTIONS.get(prefix)
+    entry = REGISTRY.actions.get(prefix)
     if entry is None:
         ctx.notice = ctx.t("This button is no longer in use.")
         return
-    handler, current_only = entry.handler, entry.current_only
     if entry.roles is not None and ctx.role not in entry.roles:
         ctx.notice = ctx.t("Sorry, this is not available to you.")
         return
-    if current_only and seq != ctx.conversation.seq:
-        if flows.answered_before(ctx, prefix, arg, seq):
+    if entry.current_only and seq != ctx.conversation.seq:
+        if entry.stale is not None and entry.stale(ctx, arg, seq):
             return
         ctx.notice = ctx.t("That button belongs to an earlier message.")
-        await flows.reprompt(ctx, stale=True)
+        await reprompt(ctx, stale=True)
         return
     before = aside_marker(ctx)
-    await handler(ctx, arg)
-    if prefix not in FLOW_ACTIONS and before == aside_marker(ctx):
-        await flows.reprompt(ctx)
+    await entry.handler(ctx, arg)
+    if entry.aside and before == aside_marker(ctx):
+        await reprompt(ctx)

@@ -297,7 +297,7 @@ def _usage(ctx: Context) -> Safe:
                  "<code>/digest 2026-W47</code>.")
 
 
-@command("digest", N_("Weekly digest of a cluster"), roles=COORDINATING)
+@command("digest", N_("Weekly digest of a cluster"), roles=COORDINATING, in_groups=True)
 async def digest_cmd(ctx: Context, args: str) -> None:
     words = args.split()
     number = None
@@ -385,7 +385,8 @@ async def delivery_summary(t: Translator, session: AsyncSession, key: str) -> Sa
     return Safe("\n".join(lines))
 
 
-@command("bindgroup", N_("Send the weekly digest to this group too"), roles=COORDINATING, in_menu=False)
+@command("bindgroup", N_("Send the weekly digest to this group too"), roles=COORDINATING, in_menu=False,
+          in_groups=True)
 async def bind_group(ctx: Context, args: str) -> None:
     t, person = ctx.t, ctx.person
     assert person is not None
@@ -444,3 +445,6 @@ async def nothing_to_report(ctx: Context, arg: str) -> None:
                   unit=person.unit.name, start=t.date(week.start), end=t.date(week.end)))
     else:
         ctx.notice = t("Already noted. Thank you!")
+
+
+HANDLERS = (digest_cmd, digest_choice, bind_group, reminder_report, nothing_to_report)

@@ -90,3 +90,6 @@ async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterat
     filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", book.count, scope=args["label"])
     yield Reply(text=Safe(t("✅ Spreadsheet ready.")), files=(OutFile(filename, content, MIME_TYPE, caption=caption),))
+
+
+HANDLERS = (export_cmd,)

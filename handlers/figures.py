@@ -130,3 +130,6 @@ async def silent_cmd(ctx: Context, args: str) -> None:
     if two:
         lines.append(t("⚠️ silent for two weeks or more ({n})", n=len(two)))
     ctx.say(Safe("\n".join(lines)))
+
+
+HANDLERS = (stats_cmd, silent_cmd)

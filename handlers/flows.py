@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.answers import Unsure, navigation, read_figure, shown
-from handlers.commands import REPORTERS, action, command
+from handlers.commands import REPORTERS, Flow, Input, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import N_, Safe, Translator
@@ -42,7 +42,7 @@ _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/he
 # --- entry points ---------------------------------------------------------------------------
 
 
-@command("report", N_("Report an activity; /report 12 shows report #12"), roles=REPORTERS)
+@command("report", N_("Report an activity; /report 12 shows report #12"), roles=REPORTERS, aside=False)
 async def start_report(ctx: Context, args: str) -> None:
     number = args.strip().lstrip("#")
     if number:
@@ -80,7 +80,7 @@ async def ask_resume(ctx: Context) -> None:
             [Option(ctx.t("▶️ Continue"), "rs:continue"), Option(ctx.t("🗑 Discard"), "rs:discard")], columns=2)
 
 
-@action("rs", current_only=True, roles=REPORTERS)
+@action("rs", current_only=True, roles=REPORTERS, aside=False)
 async def on_resume(ctx: Context, arg: str) -> None:
     draft = ctx.state.get("draft")
     if ctx.conversation.flow != FLOW or not draft:
@@ -93,7 +93,7 @@ async def on_resume(ctx: Context, arg: str) -> None:
     await ask(ctx, where_we_were(draft))
 
 
-@command("cancel", N_("Stop the report you are writing"))
+@command("cancel", N_("Stop the report you are writing"), aside=False)
 async def cancel(ctx: Context, _args: str) -> None:
     if ctx.conversation.flow == CORRECT:
         end_flow(ctx)
@@ -107,7 +107,7 @@ async def cancel(ctx: Context, _args: str) -> None:
             [Option(ctx.t("🗑 Yes, discard"), "cx:yes"), Option(ctx.t("↩️ No, continue"), "cx:no")], columns=2)
 
 
-@action("cx", current_only=True, roles=REPORTERS)
+@action("cx", current_only=True, roles=REPORTERS, aside=False)
 async def on_cancel_answer(ctx: Context, arg: str) -> None:
     if ctx.conversation.flow != FLOW:
         return
@@ -254,7 +254,7 @@ def _countries(ctx: Context) -> list[tuple[str, str]]:
     return [(code, ctx.t(label)) for code, label in FIELDS["partner_country"].choices]
 
 
-@action("f", current_only=True, roles=REPORTERS)
+@action("f", current_only=True, roles=REPORTERS, aside=False)
 async def on_option(ctx: Context, value: str) -> None:
     if ctx.conversation.flow not in (FLOW, CORRECT) or ctx.conversation.step in (
             None, *WAITING_FOR_CHOICE):
@@ -665,7 +665,7 @@ def addable(values: dict[str, Any]) -> list[str]:
     return [name for name in FIGURE_SETS if name not in present]
 
 
-@action("rv", current_only=True, roles=REPORTERS)
+@action("rv", current_only=True, roles=REPORTERS, aside=False, stale=lambda *tap: answered_before(*tap))
 async def on_review(ctx: Context, arg: str) -> None:
     if ctx.conversation.flow != FLOW or ctx.conversation.step not in (REVIEW, ADD):
         ctx.notice = ctx.t("This report was already submitted or discarded.")
@@ -732,11 +732,15 @@ async def confirm_submitted(ctx: Context, report: Report) -> None:
             main_menu(ctx))
 
 
-def answered_before(ctx: Context, prefix: str, arg: str, seq: int | None) -> bool:
+def answered_before(ctx: Context, arg: str, seq: int | None) -> bool:
     """A tap on the Submit of a card already submitted (a double tap, or the answer never arrived): say
     which report it made."""
     submitted = ctx.state.get("submitted")
-    if prefix != "rv" or arg != "submit" or not submitted or submitted.get("seq") != seq:
+    if arg != "submit" or not submitted or submitted.get("seq") != seq:
         return False
     ctx.notice = ctx.t("Report #{id} was already submitted.", id=submitted["id"])
     return True
+
+
+HANDLERS = (start_report, on_resume, cancel, on_cancel_answer, on_option, on_kind_change, on_review,
+            Flow(FLOW, reprompt), Flow(CORRECT, reprompt), Input(on_input))

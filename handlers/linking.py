@@ -1,33 +1,16 @@
 """One person, several messengers: ``/link`` gives a registered person a code; typed on another app as
 ``/start CODE`` (or ``/link CODE``) it makes that account theirs too, so their reports, role and digests stay
-one person's.
-
-``/start`` is registered here again, wrapping the one in ``onboarding``: a link code goes to ``redeem``,
-anything else to registration as before. This module imports ``onboarding`` first, so its ``/start`` is
-the one in the command table whatever the import order.
+one person's. ``onboarding.start`` hands a link code to ``redeem``.
 """
 
 from __future__ import annotations
 
 from handlers import onboarding
-from handlers.commands import COMMANDS, command
+from handlers.commands import command
 from handlers.context import Context
 from handlers.i18n import N_, Safe, Translator
 from storage import linking, people
 from storage.models import Invite
-
-_START_DESCRIPTION = COMMANDS["start"].description
-
-
-@command("start", _START_DESCRIPTION)
-async def start(ctx: Context, args: str) -> None:
-    code = args.strip()
-    if code:
-        invite = await people.invite_by_code(ctx.session, code)
-        if invite is not None and linking.is_link(invite):
-            await redeem(ctx, invite)
-            return
-    await onboarding.start(ctx, args)
 
 
 @command("link", N_("Use this bot from another app (Zalo, Telegram) as the same person"))
@@ -83,3 +66,6 @@ async def redeem(ctx: Context, invite: Invite) -> None:
                    name=person.display_name, what=what) + "\n"
                  + t("Send /help at any time to see what you can do.")), onboarding.main_menu(ctx))
     ctx.commands_changed = True
+
+
+HANDLERS = (link_cmd,)

@@ -128,3 +128,6 @@ async def find_cmd(ctx: Context, args: str) -> None:
         return
     ctx.say(Safe("\n".join([t("<b>Found</b> ({n})", n=len(found)), *(line(ctx, r) for r in found)])),
             [Option(f"#{r.id}", f"rp:{r.id}") for r in found], columns=5)
+
+
+HANDLERS = (recent_cmd, recent_page, open_report, find_cmd)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from handlers.commands import ADMINS, REPORTERS, action, command, menu_for
+from handlers.commands import ADMINS, REPORTERS, Input, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator, esc
 from handlers.parsing import clean_name, small_int
-from storage import people
+from storage import linking, people
 from storage.models import Invite, Person
 
 ROLE_NAMES = {"officer": N_("officer"), "coordinator": N_("coordinator"), "admin": N_("administrator")}
@@ -59,7 +59,7 @@ async def fallback(ctx: Context) -> None:
     ctx.say(ctx.t("What would you like to do?"), main_menu(ctx))
 
 
-@command("start", N_("Start, or register with an invite code"))
+@command("start", N_("Start, or register with an invite code"), aside=False)
 async def start(ctx: Context, args: str) -> None:
     code = args.strip()
     if not code:
@@ -73,6 +73,11 @@ async def start(ctx: Context, args: str) -> None:
         )
         return
     invite = await people.invite_by_code(ctx.session, code)
+    if invite is not None and linking.is_link(invite):
+        from handlers.linking import redeem  # a code from /link on another app: the same person
+
+        await redeem(ctx, invite)
+        return
     problem = invite_problem(ctx, invite)
     if problem is not None:
         ctx.say(problem)
@@ -113,10 +118,12 @@ def invite_problem(ctx: Context, invite: Invite | None) -> Safe | None:
     return None
 
 
-@command("help", N_("What this bot can do"))
+@command("help", N_("What this bot can do"), in_groups=True)
 async def help_(ctx: Context, _args: str) -> None:
     lines: list[str] = [ctx.t("<b>Commands</b>")]
-    lines += [f"/{c.name} – {ctx.t(c.description)}" for c in menu_for(ctx.role)]
+    from handlers.registry import current
+
+    lines += [f"/{c.name} – {ctx.t(c.description)}" for c in current().menu_for(ctx.role)]
     if ctx.role is None:
         lines.append("")
         lines.append(ctx.t("You are not registered yet: you need an invite from your coordinator."))
@@ -211,3 +218,11 @@ def invite_message(ctx: Context, invite: Invite) -> Safe:
 async def whoami(ctx: Context, _args: str) -> None:
     assert ctx.person is not None
     ctx.say(ctx.t("You are registered as {what}.", what=describe_person(ctx.t, ctx.person)))
+
+
+async def fallback_input(ctx: Context) -> bool:
+    await fallback(ctx)
+    return True
+
+
+HANDLERS = (start, help_, lang, set_language, menu_choice, invite_cmd, whoami, Input(fallback_input, last=True))

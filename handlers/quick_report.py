@@ -27,7 +27,7 @@ from typing import Any
 
 from handlers import flows
 from handlers.amounts import Money
-from handlers.commands import REPORTERS, action
+from handlers.commands import REPORTERS, Input, action
 from handlers.context import Context
 from handlers.events import Attachment, Option
 from handlers.i18n import Safe, Translator
@@ -194,3 +194,6 @@ async def unit_pairs(ctx: Context) -> list[PairRef]:
         return []
     return [PairRef(p.id, p.partner_name, p.partner_country, p.partner_province)
             for p in await reports.pairs_of_unit(ctx.session, int(unit))]
+
+
+HANDLERS = (on_answer, Input(album_photo))

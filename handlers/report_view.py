@@ -311,3 +311,6 @@ def _point(snapshot: dict[str, Any]) -> str:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+HANDLERS = (my_reports, open_mine, choose_correction, start_correction, on_correction, confirm_withdraw, withdraw, keep)

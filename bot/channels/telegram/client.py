@@ -28,9 +28,9 @@ from aiogram.types import (
 from aiogram.utils.media_group import MediaGroupBuilder
 
 from bot.channels.markup import split_lines, to_plain
-from handlers.commands import menu_for
 from handlers.events import Reply
 from handlers.i18n import LOCALES, Translator
+from handlers.registry import current as handlers_registry
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +146,16 @@ async def send_replies(bot: Bot, chat_id: str | int, replies: list[Reply]) -> No
 async def set_default_commands(bot: Bot, default_locale: str) -> None:
     for locale in (*LOCALES, None):
         t = Translator(locale or default_locale, dt.UTC)
-        commands = [BotCommand(command=c.name, description=t(c.description)[:256]) for c in menu_for(None)]
+        commands = [BotCommand(command=c.name, description=t(c.description)[:256])
+                    for c in handlers_registry().menu_for(None)]
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=locale)
 
 
 async def set_chat_commands(bot: Bot, chat_id: str, role: str | None, locale: str) -> None:
     """The menu of one private chat: only what this person's role may use, in their language."""
     t = Translator(locale, dt.UTC)
-    commands = [BotCommand(command=c.name, description=t(c.description)[:256]) for c in menu_for(role)]
+    commands = [BotCommand(command=c.name, description=t(c.description)[:256])
+                for c in handlers_registry().menu_for(role)]
     await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=int(chat_id)))
 
 
