@@ -37,6 +37,7 @@ from aiohttp import web
 from bot.channels.markup import split_lines, to_plain
 from bot.channels.webhooks import read_json, store_then_answer
 from bot.runtime import Refused, Runtime, Unreachable
+from handlers import keyboard_layout as layout
 from handlers.commands import menu_for
 from handlers.events import Attachment, Incoming, Outcome, Reply
 from handlers.i18n import LOCALES, Translator
@@ -131,13 +132,16 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.options:
         return None
     rows: list[list[InlineKeyboardButton]] = []
-    for option in reply.options:
-        data = f"{reply.seq}:{option.value}"
-        if len(data.encode()) > CALLBACK_LIMIT:
-            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-        if not rows or len(rows[-1]) >= reply.columns:
-            rows.append([])
-        rows[-1].append(InlineKeyboardButton(text=option.label[:64], callback_data=data))
+    # ``columns`` is the most a row may take: a row takes fewer where labels would not fit a phone whole.
+    for row in layout.rows([option.label for option in reply.options], reply.columns):
+        rows.append([])
+        for index in row:
+            option = reply.options[index]
+            data = f"{reply.seq}:{option.value}"
+            if len(data.encode()) > CALLBACK_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+            label = layout.shorten(option.label, len(row))[:64]
+            rows[-1].append(InlineKeyboardButton(text=label, callback_data=data))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
