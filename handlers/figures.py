@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from handlers.commands import REPORTERS, command
 from handlers.context import Context
-from handlers.filters import Period, parse_filters, parse_period, split_args
+from handlers.filters import Period, parse_period, parse_query
 from handlers.i18n import N_, Safe, Translator, esc
-from handlers.lookup import scope_of
+from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.totals import total_lines
@@ -17,20 +17,18 @@ from storage.scope import Scope
 COORDINATING = frozenset({"coordinator", "admin"})
 SCOPE_FILTERS = ("province", "unit", "cluster")
 
-
-class OutOfScope(Exception):
-    pass
+__all__ = ["OutOfScope", "asked_period", "period_and_scope"]
 
 
 async def period_and_scope(ctx: Context, args: str, default: str = "month") -> tuple[Period, Scope, str]:
-    """``[period] [province:… | unit:… | cluster:N]`` → the period, the narrowed scope and its label.
+    """``[period] [province:… | unit:… | cluster:N]`` (or ``tỉnh:``, ``đơn vị:``, ``cụm:``) → the period,
+    the narrowed scope and its label.
 
     Raises ``Invalid`` for bad words and ``OutOfScope`` for a unit, province or cluster the person
     may not see (answered without saying whether it exists)."""
-    tokens = split_args(args)
-    period_words = [tok for tok in tokens if ":" not in tok]
-    filters = parse_filters(" ".join(f'"{tok}"' for tok in tokens if ":" in tok), allowed=SCOPE_FILTERS)
-    period = parse_period(" ".join(period_words), ctx.today, default)
+    query = parse_query(args, allowed=SCOPE_FILTERS, today=ctx.today, locale=ctx.t.locale)
+    filters = query.filters
+    period = query.period or parse_period("", ctx.today, default)
     scope = scope_of(ctx)
     label = ""
     if filters.cluster is not None:
@@ -43,8 +41,8 @@ async def period_and_scope(ctx: Context, args: str, default: str = "month") -> t
         scope = scope.narrowed(province_code=filters.province)
         label = PROVINCE_NAMES[filters.province]
     if filters.unit is not None:
-        unit = await people.unit_by_code(ctx.session, filters.unit)
-        if unit is None or not scope.contains_unit(unit):
+        unit = await unit_named(ctx, filters.unit)
+        if not scope.contains_unit(unit):
             raise OutOfScope
         scope = scope.narrowed(unit_id=unit.id)
         label = unit.name
