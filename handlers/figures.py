@@ -10,7 +10,8 @@ from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.totals import total_lines
-from storage import lookup, people, stats
+from storage import digests, people, stats
+from storage.digests import IsoWeek, UnitStatus
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
 
@@ -112,19 +113,30 @@ async def stats_cmd(ctx: Context, args: str) -> None:
     ctx.say(render_stats(ctx.t, breakdown, period, label))
 
 
-@command("silent", N_("Units with no report lately"), roles=COORDINATING)
+@command("silent", N_("Units with no report this week, by province"), roles=COORDINATING)
 async def silent_cmd(ctx: Context, args: str) -> None:
-    scope = scope_of(ctx)
+    from handlers.digest import parse_week, silent_since
+
     t = ctx.t
-    one = await lookup.silent_units(ctx.session, scope, today=ctx.today, weeks=1)
-    two = {u.id for u in await lookup.silent_units(ctx.session, scope, today=ctx.today, weeks=2)}
-    if not one:
-        ctx.say(t("Every unit reported (or said there was nothing to report) this past week."))
+    week = parse_week(args, ctx.today)
+    if week is None:
+        ctx.say(t("Usage: <code>/silent</code> (this week), <code>/silent last</code> or "
+                  "<code>/silent 2026-W47</code>."))
         return
-    lines: list[str] = [t("<b>No report in the last week</b> ({n})", n=len(one))]
-    for unit in one:
-        mark = " ⚠️" if unit.id in two else ""
-        lines.append(f"• {esc(unit.name)} ({esc(PROVINCE_NAMES.get(unit.province_code, ''))}){mark}")
-    if two:
-        lines.append(t("⚠️ silent for two weeks or more ({n})", n=len(two)))
+    units = [u for u in await digests.unit_statuses(ctx.session, scope_of(ctx), week) if u.silent_weeks]
+    dates = {"start": t.date(week.start), "end": t.date(week.end)}
+    if not units:
+        ctx.say(t("Every unit reported (or said there was nothing to report) in the week {start} – {end}.",
+                  **dates))
+        return
+    lines: list[str] = [t("<b>No report in the week {start} – {end}</b> ({n})", n=t.number(len(units)), **dates)]
+    if week == IsoWeek.of(ctx.today):
+        lines.append(t("<i>The week is not over yet.</i>"))
+    by_province: dict[str, list[UnitStatus]] = {}
+    for unit in units:
+        by_province.setdefault(unit.province_code, []).append(unit)
+    for code, silent in sorted(by_province.items(), key=lambda item: PROVINCE_NAMES.get(item[0], item[0])):
+        lines.append("")
+        lines.append(t("<b>{province}</b> ({n})", province=PROVINCE_NAMES.get(code, code), n=t.number(len(silent))))
+        lines += [Safe(f"• {esc(unit.name)}: {silent_since(t, unit)}") for unit in silent]
     ctx.say(Safe("\n".join(lines)))

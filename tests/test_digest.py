@@ -20,7 +20,7 @@ from handlers.spreadsheet import write_reports_workbook
 from storage import digests, people
 from storage.db import Database
 from storage.digests import IsoWeek, ReportRow
-from storage.models import Identity, Person, Report, ReportMeasure, TwinningPair, Unit, UnitWeek
+from storage.models import Identity, Person, Province, Report, ReportMeasure, TwinningPair, Unit, UnitWeek
 from storage.scope import Scope
 from storage.stats import figures
 from tests import reporting
@@ -92,6 +92,22 @@ async def nothing_to_report(db: Database, unit_code: str, week: IsoWeek) -> None
         await uow.commit()
 
 
+async def many_silent_units(db: Database, n: int = 150) -> None:
+    """``n`` villages of Tây Ninh (cluster 4) with long, markup-laden names, silent since they answered
+    "nothing to report" for week 44: each is named in the digest, which then runs over several messages."""
+    async with db.unit_of_work() as uow:
+        province = await uow.session.scalar(select(Province.code).where(Province.name == "Tây Ninh"))
+        assert province is not None
+        units = [Unit(code=f"TNI-AP-{k:03d}", name=f"Ấp số {k} <Bến Cầu> & Tân Biên, xã Biên Giới", kind="village",
+                      province_code=province) for k in range(n)]
+        uow.session.add_all(units)
+        await uow.session.flush()
+        uow.session.add_all(UnitWeek(unit_id=unit.id, week="2026-W44",
+                                     nothing_to_report_at=dt.datetime(2026, 10, 30, 9, tzinfo=dt.UTC))
+                            for unit in units)
+        await uow.commit()
+
+
 async def known_week(db: Database) -> None:
     """Cluster 4 (Đồng Nai, Tây Ninh, TP. Hồ Chí Minh): three reports in week 47, two in week 46."""
     await add_report(db, "TNI-DBP-SONG-TRANG", dt.date(2026, 11, 20), kind="donation", ours=12, theirs=40,
@@ -130,7 +146,9 @@ async def test_digest_figures_from_known_reports(db: Database) -> None:
     data = await collect(db)
     text = build_text(data, Translator("en", TZ))
     lines = text.splitlines()
-    assert lines[0] == "<b>📊 Cluster 4 – week 47/2026 (16/11/2026 – 22/11/2026)</b>"
+    # The week is named by its dates, also in its figures' heading (the digest of last week is not "this week").
+    assert lines[0] == "<b>📊 Cluster 4 – week 16/11 – 22/11/2026</b>"
+    assert "<b>Week 16/11 – 22/11/2026</b> (change from the week before)" in lines
     for expected in (
         "Reports: 3 (+1)",
         "• Exchange (giao lưu): 1 (±0)",
@@ -144,8 +162,8 @@ async def test_digest_figures_from_known_reports(db: Database) -> None:
         "• Tây Ninh: 3 activities – 2 held on our side, 1 on the partner's side",
         "• Cambodia – Svay Rieng: 2 activities – 2 held on our side",
         "• Cambodia – Prey Veng: 1 activity – 1 on the partner's side",
-        "<b>Filed nothing this week</b> (1)",
-        "<b>Silent for two weeks or more</b> (1)",
+        "<b>Filed nothing for the week</b> (1)",
+        "<b>Never reported</b> (1)",
     ):
         assert expected in lines, f"{expected!r} not in:\n{text}"
     # The largest report first; the user's own text escaped and cut to one line.
@@ -159,7 +177,8 @@ async def test_digest_figures_from_known_reports(db: Database) -> None:
     silent = {u.code: u.silent_weeks for u in data.units}
     assert silent == {"DNI-LHHN": 8, "TNI-LHHN": 0, "TNI-AP-LONG-CUONG": 1, "TNI-XA-MY-QUY-DONG": 0,
                       "TNI-DBP-SONG-TRANG": 0}
-    assert "8 weeks or more" in text and "1 unit answered “nothing to report” this week." in text
+    assert "weeks or more" not in text and "1 unit answered “nothing to report” for the week." in text
+    assert "Silent for two weeks or more" not in text  # DNI-LHHN never reported: it is not "silent since"
 
 
 async def test_digest_in_each_language(db: Database) -> None:
@@ -170,15 +189,17 @@ async def test_digest_in_each_language(db: Database) -> None:
     assert "350.000.000" in vi and "₫" in vi and "350,000,000" not in vi
     assert "200\xa0US$" in vi and "200,00" not in vi and "350.000.000\xa0₫" in vi
     assert "₫350,000,000" in en and "$200" in en and "$200.00" not in en
-    assert "16/11/2026" in vi and "16/11/2026" in en
+    assert "16/11 – 22/11/2026" in vi and "16/11 – 22/11/2026" in en
+    assert vi.startswith("<b>📊 Cụm 4 – tuần 16/11 – 22/11/2026</b>") and "<b>Tuần 16/11 – 22/11/2026</b>" in vi
+    assert "Tuần này" not in vi
     assert vi != en or Translator("vi", TZ)("Reports") == "Reports"  # untranslated until the catalog catches up
 
 
 async def test_an_empty_week_still_lists_silent_units(db: Database) -> None:
     data = await collect(db, week=IsoWeek(2026, 40))
     text = build_text(data, Translator("en", TZ))
-    assert "Reports: 0 (±0)" in text and "No activity was reported this week." in text
-    assert "<b>Silent for two weeks or more</b> (5)" in text
+    assert "Reports: 0 (±0)" in text and "No activity was reported in the week." in text
+    assert "<b>Never reported</b> (5)" in text  # nothing before week 40: none is "silent since" a date
     assert render_chart(data, Translator("en", TZ)).startswith(PNG_MAGIC)
 
 
@@ -258,21 +279,23 @@ async def test_digest_command_for_coordinators_and_admins(core: Core, db: Databa
     coordinator = ConsoleChannel(core, user_id="c4", language_code="en", clock=clock)
     await coordinator.send(f"/start {await make_invite(db, clock, role='coordinator', unit=None, cluster=4)}")
     said = await coordinator.send("/digest last")
-    assert "Cluster 4 – week 47/2026" in said and "Reports: 3 (+1)" in said
-    assert "Chart and spreadsheet of week 2026-W47" in said
+    assert "Cluster 4 – week 16/11 – 22/11/2026" in said and "Reports: 3 (+1)" in said
+    assert "Chart and spreadsheet of the week 16/11 – 22/11/2026" in said
     said = await coordinator.send("/digest")
-    assert "week 48/2026" in said and "not over yet" in said
+    assert "week 23/11 – 29/11/2026" in said and "not over yet" in said
     assert "your own cluster only" in await coordinator.send("/digest 2 last")
     assert "Usage" in await coordinator.send("/digest someday")
 
     admin = ConsoleChannel(core, user_id="a1", language_code="en", clock=clock)
     await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
     said = await admin.send("/digest 2 2026-W47")
-    assert "Cluster 2 – week 47/2026" in said and "Reports: 1 (+1)" in said
+    assert "Cluster 2 – week 16/11 – 22/11/2026" in said and "Reports: 1 (+1)" in said
     said = await admin.send("/digest last")
-    assert "Which cluster's digest for week 2026-W47?" in said
+    # The admin's menu names the clusters, not only their numbers.
+    assert "Which cluster's digest for the week 16/11 – 22/11/2026?" in said
+    assert "4. Cụm số 4 – Đông Nam Bộ mở rộng" in said and "2. Cụm số 2 – các tỉnh miền núi phía Bắc" in said
     said = await admin.send("4")
-    assert "Cluster 4 – week 47/2026" in said
+    assert "Cluster 4 – week 16/11 – 22/11/2026" in said
 
     officer = ConsoleChannel(core, user_id="o1", language_code="en", clock=clock)
     await officer.send(f"/start {await make_invite(db, clock, unit='TNI-LHHN')}")

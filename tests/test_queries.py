@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.console import ConsoleChannel
 from handlers.core import Core
+from storage import digests
 from storage.db import Database
 from tests.conftest import Clock
 from tests.reporting import person, report
@@ -176,11 +177,26 @@ async def test_void_withdraws_from_figures_with_reason_and_history(world: dict[s
     assert "Give a reason" in await admin.send(f"/void {post}")
 
 
-async def test_silent_units(world: dict[str, object]) -> None:
-    said = await user(world, "coordinator").send("/silent")
-    assert "No report in the last week" in said
+async def test_silent_units(world: dict[str, object], db: Database) -> None:
+    # /silent reads the ISO week as the digest does (this week by default, which began today), grouped by province.
+    coordinator = user(world, "coordinator")
+    said = await coordinator.send("/silent")
+    assert said.startswith("No report in the week 23/11/2026 – 29/11/2026 (27)\nThe week is not over yet.\n\n")
+    assert "\nLào Cai (" in said and "\nLai Châu (" in said
+    lao_cai = said.split("\nLào Cai (")[1].split("\n\n")[0]
+    assert "• Đồn Biên phòng CKQT Lào Cai: silent since 22/11/2026" in lao_cai
+    assert "• Thôn Cốc Phương, xã Bản Lầu: silent since 20/11/2026" in lao_cai
+    assert "• Đồn Biên phòng Pha Long: never reported" in lao_cai
+    said = await coordinator.send("/silent last")
+    assert said.startswith("No report in the week 16/11/2026 – 22/11/2026 (25)")
     assert "Đồn Biên phòng CKQT Lào Cai" not in said and "Thôn Cốc Phương" not in said
-    assert "Đồn Biên phòng Pha Long" in said or "Lai Châu" in said
+    # The digest of that week names the same units.
+    async with db.unit_of_work() as uow:
+        cluster = await digests.cluster_by_number(uow.session, 2)
+        assert cluster is not None
+        data = await digests.collect(uow.session, cluster, digests.IsoWeek(2026, 47))
+    silent = {u.name for u in data.units if u.silent_weeks}
+    assert len(silent) == 25 and all(f"• {name}:" in said for name in silent)
 
 
 async def test_users_and_roles(world: dict[str, object]) -> None:
