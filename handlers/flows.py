@@ -353,7 +353,12 @@ async def answered(ctx: Context, key: str, field: Field, value: Any) -> None:
         from handlers.report_view import confirm_correction
 
         ctx.set_state(draft=draft)
-        await confirm_correction(ctx, key)
+        missing = next_step(draft["values"])
+        if missing is not None:
+            # What the change calls for: the partner's name after "Another partner", a new kind's questions.
+            await ask(ctx, missing)
+            return
+        await confirm_correction(ctx, draft.get("corrects") or key)
         return
     if not draft.get("fixing") and (not draft["history"] or draft["history"][-1] != key):
         draft["history"].append(key)

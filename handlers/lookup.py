@@ -15,7 +15,7 @@ from handlers.filters import Filters, parse_query
 from handlers.i18n import N_, Safe, esc
 from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
-from handlers.report_view import card, key_figure, version_changes
+from handlers.report_view import card, key_figure, report_actions, version_changes, window_note
 from storage import lookup, people, reports
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -138,7 +138,11 @@ async def show_report(ctx: Context, report_id: int) -> None:
             if version.action == "corrected" and previous is not None:
                 lines += [f"   {change}" for change in version_changes(t, previous.data, version.data)]
             previous = version
-    ctx.say(Safe("\n".join(lines)), photos=tuple(p.file_id for p in report.photos if p.channel == ctx.incoming.channel))
+    note = await window_note(ctx, report)
+    if note:
+        lines.append(note)
+    ctx.say(Safe("\n".join(lines)), report_actions(ctx, report), columns=2,
+            photos=tuple(p.file_id for p in report.photos if p.channel == ctx.incoming.channel))
 
 
 ACTIONS = {"submitted": N_("submitted"), "corrected": N_("corrected"), "withdrawn": N_("withdrawn"),

@@ -131,3 +131,11 @@ async def names(session: AsyncSession, person_ids: set[int | None]) -> dict[int,
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted)))
     return {pid: name for pid, name in rows}
+
+
+async def coordinators_of(session: AsyncSession, cluster_id: int | None) -> list[str]:
+    """The names of a cluster's coordinators, to tell an officer whom to ask."""
+    if cluster_id is None:
+        return []
+    return list((await session.scalars(select(Person.display_name).where(
+        Person.role == "coordinator", Person.cluster_id == cluster_id).order_by(Person.display_name))).all())
