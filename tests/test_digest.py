@@ -332,3 +332,91 @@ async def test_bindgroup_in_a_group_chat(core: Core, db: Database) -> None:
         said = text(await coordinator.send("/bindgroup off", chat_id=-100300))
         assert "no longer receive" in said
         assert tg.stub.violations == []
+
+
+async def test_digest_of_a_fixed_week_every_measure_and_the_never_reported_fold(db: Database) -> None:
+    """Cluster 2, week 47: a report with every measure there is, one unit that reported weeks ago, and the
+    cluster's other units never heard from."""
+    from handlers.digest import week_dates
+    from handlers.measures import DECIMAL, MEASURES, MONEY
+
+    report_id = await add_report(db, "LCA-DBP-CKQT-LAO-CAI", dt.date(2026, 11, 19), kind="donation", ours=None,
+                                 theirs=None)
+    async with db.unit_of_work() as uow:
+        report = await uow.session.get(Report, report_id)
+        assert report is not None
+        for n, (key, measure) in enumerate(MEASURES.items(), start=1):
+            if measure.kind == MONEY:
+                report.measures += [ReportMeasure(measure=key, currency="VND", amount=Decimal(1_000_000 * n)),
+                                    ReportMeasure(measure=key, currency="USD", amount=Decimal(200))]
+            else:
+                amount = Decimal(n) + (Decimal("0.5") if measure.kind == DECIMAL else 0)
+                report.measures.append(ReportMeasure(measure=key, currency="", amount=amount))
+        await uow.commit()
+    await add_report(db, "LCA-THON-COC-PHUONG", dt.date(2026, 10, 7))  # silent since 07/10/2026
+    data = await collect(db, number=2)
+    vi, en = build_text(data, Translator("vi", TZ)), build_text(data, Translator("en", TZ))
+    vi_lines, en_lines = vi.splitlines(), en.splitlines()
+    # The week by its dates, in the heading and above its figures.
+    assert vi_lines[0] == "<b>📊 Cụm 2 – tuần 16/11 – 22/11/2026</b>"
+    assert "<b>Tuần 16/11 – 22/11/2026</b> (so với tuần trước)" in vi_lines
+    assert en_lines[0] == "<b>📊 Cluster 2 – week 16/11 – 22/11/2026</b>"
+    # Every measure's total, each currency on its own, money as the locale writes it without empty decimals.
+    t_vi, t_en = Translator("vi", TZ), Translator("en", TZ)
+    for n, (key, measure) in enumerate(MEASURES.items(), start=1):
+        if measure.kind == MONEY:
+            vnd = f"{n:,}".replace(",", ".") + ".000.000"
+            assert f"{t_vi(measure.label)}: {vnd}\xa0₫ (+{vnd}\xa0₫)" in vi_lines, key
+            assert f"{t_vi(measure.label)}: 200\xa0US$ (+200\xa0US$)" in vi_lines, key
+            assert f"{t_en(measure.label)}: $200 (+$200)" in en_lines, key
+        elif measure.kind == DECIMAL:
+            assert f"{t_vi(measure.label)}: {n},5 (+{n},5)" in vi_lines, key
+            assert f"{t_en(measure.label)}: {n}.5 (+{n}.5)" in en_lines, key
+        else:
+            assert f"{t_en(measure.label)}: {n} (+{n})" in en_lines, key
+    assert ",00" not in vi and ".00" not in en
+    # Silent since a date, apart from those never heard from, who are many and so counted, not named.
+    silent = [u for u in data.units if u.silent_weeks]
+    never = [u for u in data.units if u.never_reported]
+    assert len(never) == len(silent) - 1 > 5
+    assert "<b>Silent for two weeks or more</b> (1)" in en_lines
+    assert "• Thôn Cốc Phương, xã Bản Lầu (Lào Cai): silent since 07/10/2026" in en_lines
+    assert f"<b>Never reported</b>: {len(never)} units (/silent lists them)" in en_lines
+    assert f"<b>Chưa từng báo cáo</b>: {len(never)} đơn vị (xem danh sách bằng /silent)" in vi_lines
+    assert not any(u.name in en for u in never)
+    assert len(en_lines) < 50
+    # A week across the new year names both years.
+    assert week_dates(t_en, IsoWeek(2026, 53)) == "28/12/2026 – 03/01/2027"
+
+
+async def test_the_chart_is_titled_with_the_dates_and_has_a_panel_for_people_and_gifts(db: Database) -> None:
+    await known_week(db)
+    data = await collect(db)
+    assert [str(w) for w, _, _ in data.trend_figures][-2:] == ["2026-W46", "2026-W47"]
+    assert [(people, gifts) for _, people, gifts in data.trend_figures][-2:] == [(33, 50), (267, 200)]
+    titles: list[str] = []
+    ticks: list[str] = []
+    legends: list[list[str]] = []
+    from matplotlib.figure import Figure
+
+    real_savefig = Figure.savefig
+
+    def spy(self: Figure, *args: object, **kwargs: object) -> None:
+        titles.append(self.get_suptitle())
+        for axes in self.axes:
+            titles.append(axes.get_title(loc="left"))
+            ticks.extend(label.get_text() for label in axes.get_xticklabels())
+            legend = axes.get_legend()
+            legends.append([text.get_text() for text in legend.get_texts()] if legend else [])
+        real_savefig(self, *args, **kwargs)
+
+    Figure.savefig = spy  # type: ignore[method-assign]
+    try:
+        png = render_chart(data, Translator("vi", TZ))
+    finally:
+        Figure.savefig = real_savefig  # type: ignore[method-assign]
+    assert png.startswith(PNG_MAGIC)
+    assert titles[0] == "Cụm 4 – tuần 16/11 – 22/11/2026"
+    assert "16/11" in ticks and "09/11" in ticks and not any(tick.startswith("W") for tick in ticks)
+    assert len(titles) == 4 and legends[2] == ["Số người tham gia", "Số suất quà"]  # the third panel
+    assert all(legends)  # each panel has its own legend, beside it
