@@ -319,9 +319,18 @@ async def unit_statuses(session: AsyncSession, scope: Scope, week: IsoWeek) -> l
         unit_weeks[unit_id][IsoWeek.of(day)] += n
         if unit_id not in last_report or day > last_report[unit_id]:
             last_report[unit_id] = day
-    ever: Any = (select(Report.unit_id, func.max(Report.activity_date))
-                 .where(Report.status == "submitted", Report.activity_date <= week.end).group_by(Report.unit_id))
-    last_heard: dict[int, dt.date] = dict((await session.execute(scope.reports(ever))).all())
+    last_heard: dict[int, dt.date] = dict(last_report)
+    # Units with no report in the window: their latest report before it, one index seek each (unit, date) rather
+    # than a scan of their whole history.
+    latest = (select(Report.activity_date).where(Report.unit_id == Unit.id, Report.status == "submitted",
+                                                 Report.activity_date < first.start)
+              .order_by(Report.activity_date.desc()).limit(1).scalar_subquery())
+    earlier: Any = select(Unit.id, latest).where(Unit.active)
+    if last_report:
+        earlier = earlier.where(Unit.id.not_in(list(last_report)))
+    for unit_id, day in await session.execute(scope.units(earlier)):
+        if day is not None:
+            last_heard[unit_id] = day
     answered_ever: Any = (select(UnitWeek.unit_id, func.max(UnitWeek.week)).join(Unit, Unit.id == UnitWeek.unit_id)
                           .where(UnitWeek.nothing_to_report_at.is_not(None), UnitWeek.week <= str(week))
                           .group_by(UnitWeek.unit_id))
