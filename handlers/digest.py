@@ -243,11 +243,10 @@ def file_stem(data: DigestData, locale: str) -> str:
 
 
 def _files(data: DigestData, t: Translator, rows: list[digests.ReportRow]) -> tuple[OutFile, OutFile]:
-    from handlers.spreadsheet import measure_columns, write_reports_workbook  # openpyxl takes a while to import
+    from handlers.spreadsheet import write_reports_workbook  # openpyxl takes a while to import
 
     stem = file_stem(data, t.locale)
-    figures = measure_columns(key for key, n in data.current.total.measures.items() if n)
-    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz, figures=figures)
+    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
     return (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
             OutFile(f"{stem}.xlsx", book, XLSX_MIME_TYPE, workbook_caption(t, data)))
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
 from bot.channels.console import ConsoleChannel
@@ -254,6 +255,11 @@ async def test_spreadsheet_reads_back_equal_to_the_database(db: Database) -> Non
     assert Decimal(str(summary["Value of medicines (USD)"])) == totals.total.values("value_medicines")["USD"]
     assert summary["Tây Ninh"] == 3 and summary["Cambodia – Svay Rieng"] == 2
     assert summary["ISO week"] == "2026-W47"
+    # The digest's workbook is made by the same module as /export's: both sheets open frozen and filtered.
+    full = load_workbook(io.BytesIO(sheet.content))
+    assert [(s.freeze_panes, s.auto_filter.ref) for s in full.worksheets] == [
+        ("C2", f"A1:{get_column_letter(len(header))}4"), ("A2", f"A1:B{full.worksheets[1].max_row}")]
+    assert "Latitude" not in column and "Status" not in column  # no position this week, no withdrawn rows
 
 
 def test_spreadsheet_takes_rows_in_any_number_and_language() -> None:
@@ -270,8 +276,9 @@ def test_spreadsheet_takes_rows_in_any_number_and_language() -> None:
     body = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(body) == 2000 and body[0][0] == 0
     assert 7.5 in body[0] and 3 in body[0]
+    # The summary sheet opens with its own header (frozen, filtered) since issue 16.
     assert [tuple(v for v in row if v is not None) for row in book.worksheets[1].iter_rows(values_only=True)] == [
-        ("Tổng",), ("Báo cáo", 2000)]
+        ("Số liệu", "Giá trị"), ("Tổng",), ("Báo cáo", 2000)]
 
 
 async def test_digest_command_for_coordinators_and_admins(core: Core, db: Database, clock: Clock) -> None:
