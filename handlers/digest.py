@@ -388,7 +388,7 @@ async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
         text = build_text(data, t)
         if week.end >= today:
             text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
-        sent = await delivery_summary(t, session, digests.digest_key(cluster.id, week))
+        sent = await delivery_summary(t, session, cluster.id, week)
         if sent:
             text = Safe(text + "\n\n" + sent)
         yield Reply(text=text)
@@ -396,20 +396,61 @@ async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
     yield Reply(text=t("📎 Chart and spreadsheet of the week {dates}.", dates=week_dates(t, week)), files=files)
 
 
-async def delivery_summary(t: Translator, session: AsyncSession, key: str) -> Safe | None:
-    """How the scheduled digest went out, and to whom it could not: for coordinators and admins."""
-    rows = await deliveries.statuses(session, key)
-    if not rows:
-        return None
-    sent = sum(row.status == "sent" for row in rows)
-    lines = [t("<b>Delivery</b>: sent to {sent} of {total}.", sent=t.number(sent), total=t.number(len(rows)))]
+async def delivery_summary(t: Translator, session: AsyncSession, cluster_id: int, week: IsoWeek) -> Safe | None:
+    """How the week's digest went out, and every recipient of the cluster who cannot be reached: coordinators
+    and groups (the digest), officers (the reminders), whoever blocked the bot, for coordinators and admins."""
+    key = digests.digest_key(cluster_id, week)
+    units = await digests.cluster_unit_ids(session, cluster_id)
+    rows = await deliveries.statuses(session, key, *(digests.reminder_key(unit, week) for unit in units))
+    lines: list[str] = []
+    sent_digest = [row for row in rows if row.key == key]
+    if sent_digest:
+        sent = sum(row.status == "sent" for row in sent_digest)
+        lines.append(t("<b>Delivery</b>: sent to {sent} of {total}.", sent=t.number(sent),
+                       total=t.number(len(sent_digest))))
+    problems: dict[str, str] = {}
     for row in rows:
-        if row.status == "blocked":
-            lines.append(t("⛔ {who} has blocked the bot: not delivered.", who=row.person_name or row.recipient))
-        elif row.status == "failed":
-            lines.append(t("⚠️ {who}: not delivered ({error}).", who=row.person_name or row.recipient,
-                           error=row.error or "?"))
-    return Safe("\n".join(lines))
+        said = _unreachable(t, row)
+        if said is not None:
+            problems.setdefault(row.recipient, said)
+    for person in await deliveries.blocked_in_cluster(session, cluster_id):
+        problems.setdefault(person.recipient, t("⛔ {who} has blocked the bot: not delivered.",
+                                                who=_who(t, person.recipient, person.person_name, person.unit_name)))
+    if problems:
+        lines.append(t("<b>Cannot be reached</b> ({n})", n=t.number(len(problems))))
+        lines += problems.values()
+    return Safe("\n".join(lines)) if lines else None
+
+
+def _who(t: Translator, recipient: str, name: str | None, unit: str | None) -> str:
+    if name:
+        return f"{name} ({unit})" if unit else name
+    return t("the group {chat}", chat=recipient.partition(":")[2])
+
+
+# What the channels' refusals say (Telegram's descriptions, Zalo's), lowercased.
+_ACCOUNT_GONE = ("deactivated", "user not found", "user is deleted")
+_GROUP_GONE = ("kicked", "group chat was deleted", "not a member", "upgraded to a supergroup", "chat not found")
+_THROTTLED = ("flood", "retry after", "too many requests", "quota")
+
+
+def _unreachable(t: Translator, row: deliveries.DeliveryStatus) -> Safe | None:
+    """Why a delivery cannot reach its recipient, in words; None when it went or is simply on its way."""
+    who = _who(t, row.recipient, row.person_name, row.unit_name)
+    error = (row.error or "").lower()
+    if row.status == "blocked":
+        if any(word in error for word in _ACCOUNT_GONE):
+            return t("⛔ {who}: the account no longer exists, not delivered.", who=who)
+        if row.person_name is None or any(word in error for word in _GROUP_GONE):
+            return t("⛔ {who}: the bot is no longer in that chat, not delivered.", who=who)
+        return t("⛔ {who} has blocked the bot: not delivered.", who=who)
+    if row.status == "failed":
+        return t("⚠️ {who}: not delivered ({error}).", who=who, error=row.error or "?")
+    if row.status in ("pending", "sending") and error:
+        if any(word in error for word in _THROTTLED):
+            return t("⏳ {who}: held back by the messenger's sending limits; trying again.", who=who)
+        return t("⏳ {who}: not delivered yet ({error}); trying again.", who=who, error=row.error or "?")
+    return None
 
 
 @command("bindgroup", N_("Send the weekly digest to this group too"), roles=COORDINATING, in_menu=False)

@@ -608,5 +608,9 @@ async def unit_name(session: AsyncSession, unit_id: int) -> str | None:
     return await session.scalar(select(Unit.name).where(Unit.id == unit_id))
 
 
+async def cluster_unit_ids(session: AsyncSession, cluster_id: int) -> list[int]:
+    return list((await session.scalars(Scope.cluster(cluster_id).units(select(Unit.id)))).all())
+
+
 async def cluster_by_id(session: AsyncSession, cluster_id: int) -> Cluster | None:
     return await session.get(Cluster, cluster_id)

@@ -427,3 +427,54 @@ async def test_the_chart_is_titled_with_the_dates_and_has_a_panel_for_people_and
     assert "16/11" in ticks and "09/11" in ticks and not any(tick.startswith("W") for tick in ticks)
     assert len(titles) == 4 and legends[2] == ["Số người tham gia", "Số suất quà"]  # the third panel
     assert all(legends)  # each panel has its own legend, beside it
+
+
+async def test_delivery_health_lists_everyone_who_cannot_be_reached(core: Core, db: Database, clock: Clock) -> None:
+    """Coordinators, bound groups and officers (their reminders): blocked, gone, deleted, held back, failed."""
+    from storage.models import Delivery
+
+    await known_week(db)
+    coordinators = [await add_person(db, "coordinator", chat, cluster=4, name=name)
+                    for chat, name in (("401", "Điều phối A"), ("402", "Điều phối B"), ("403", "Điều phối C"))]
+    blocked_officer = await add_person(db, "officer", "601", unit="TNI-LHHN", name="Cán bộ Lò Văn Dũng")
+    throttled_officer = await add_person(db, "officer", "602", unit="TNI-DBP-SONG-TRANG", name="Cán bộ Hà Thị Mai")
+    await add_person(db, "officer", "603", unit="TNI-XA-MY-QUY-DONG", name="Cán bộ Quàng Văn Sáng")
+    async with db.unit_of_work() as uow:
+        cluster = await digests.cluster_by_number(uow.session, 4)
+        assert cluster is not None
+        units = {u.code: u.id for u in (await uow.session.scalars(select(Unit))).all()}
+        digest = digests.digest_key(cluster.id, WEEK)
+        now = clock()
+        rows = [
+            (digest, "telegram:401", coordinators[0], "sent", None),
+            (digest, "telegram:402", coordinators[1], "blocked", "Forbidden: bot was blocked by the user"),
+            (digest, "telegram:403", coordinators[2], "blocked", "Forbidden: user is deactivated"),
+            (digest, "telegram:-100200", None, "blocked", "Forbidden: bot was kicked from the group chat"),
+            (digests.reminder_key(units["TNI-LHHN"], WEEK), "telegram:601", blocked_officer, "blocked",
+             "blocked the bot before this was planned"),
+            (digests.reminder_key(units["TNI-DBP-SONG-TRANG"], WEEK), "telegram:602", throttled_officer, "pending",
+             "flood control: retry after 30 s"),
+        ]
+        uow.session.add_all(Delivery(key=key, recipient=recipient, person_id=person, status=status, error=error,
+                                     attempts=1, due_at=now, created_at=now) for key, recipient, person, status, error
+                            in rows)
+        # An officer who blocked the bot but was not reminded this week (the unit had reported) is unreachable too.
+        sang = await uow.session.scalar(select(Identity).where(Identity.chat_id == "603"))
+        assert sang is not None
+        sang.blocked_at = now
+        await uow.commit()
+    admin = ConsoleChannel(core, user_id="a1", language_code="en", clock=clock)
+    await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
+    said = await admin.send("/digest 4 last")
+    health = said.split("Delivery: sent to 1 of 4.")[1]
+    assert "Cannot be reached (6)" in health
+    for line in ("⛔ Điều phối B has blocked the bot: not delivered.",
+                 "⛔ Điều phối C: the account no longer exists, not delivered.",
+                 "⛔ the group -100200: the bot is no longer in that chat, not delivered.",
+                 "⛔ Cán bộ Lò Văn Dũng (Liên hiệp các tổ chức hữu nghị tỉnh Tây Ninh) has blocked the bot: "
+                 "not delivered.",
+                 "⏳ Cán bộ Hà Thị Mai (Đồn Biên phòng Sông Trăng): held back by the messenger's sending limits; "
+                 "trying again.",
+                 "⛔ Cán bộ Quàng Văn Sáng (Xã Mỹ Quý Đông) has blocked the bot: not delivered."):
+        assert line in health, line
+    assert "Điều phối A" not in health
