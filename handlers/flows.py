@@ -20,9 +20,10 @@ from handlers.i18n import N_, Safe
 from handlers.keyboard_layout import shorten
 from handlers.measures import FIGURE_SETS, MEASURES
 from handlers.parsing import Invalid, clean_text, parse_date, small_int
+from handlers.positions import position_text
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
 from handlers.report_values import details_of, figures_of
-from storage import reports
+from storage import places, reports
 from storage.folding import fold
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -474,8 +475,13 @@ async def parse(ctx: Context, field: Field, choice: str | None) -> tuple[Any, bo
     if field.type == "photos":
         return await take_photo(ctx, attachment, text), False
     if field.type == "location":
-        if attachment is not None and attachment.kind == "location":
-            return {"lat": attachment.latitude, "lon": attachment.longitude}, False
+        if attachment is not None and attachment.kind == "location" and attachment.latitude is not None \
+                and attachment.longitude is not None:
+            position: dict[str, Any] = {"lat": attachment.latitude, "lon": attachment.longitude}
+            near = await places.nearest_unit(ctx.session, attachment.latitude, attachment.longitude)
+            if near is not None:
+                position["near"] = {"name": near.name, "km": near.km}
+            return position, False
     if attachment is not None and attachment.kind != "location":
         raise Invalid(N_("I was expecting text here, not a photo or a file."))
     if field.type == "choice":
@@ -600,7 +606,7 @@ def display(ctx: Context, key: str, value: Any, values: dict[str, Any] | None = 
     if field.type == "location":
         if "place" in value:
             return str(value["place"])
-        return f"{value['lat']:.5f}, {value['lon']:.5f}"
+        return position_text(t, value)
     if field.type == "unit":
         return str(values.get("unit_name", value))
     if field.type == "pair":

@@ -38,6 +38,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.i18n import N_, Translator
 from handlers.measures import DECIMAL, FIGURE_SETS, MEASURES, MONEY
+from handlers.positions import map_url, near_text
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.report_values import DETAILS
 from storage.digests import ReportRow
@@ -84,7 +85,6 @@ MONEY_FORMAT = "#,##0"
 COUNT_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.###"
 POSITION_FORMAT = "0.00000"
-MAP_URL = "https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=15/{lat:.5f}/{lon:.5f}"
 
 _VENUES = dict(FIELDS["venue"].choices)
 _STATUSES = {"submitted": N_("submitted"), "withdrawn": N_("withdrawn"), "voided": N_("voided")}
@@ -239,7 +239,7 @@ class ReportsWorkbook:
             elif key == "status":
                 values.append(t(_STATUSES[row.status]) if row.status in _STATUSES else row.status)
             elif key == "place":
-                values.append(details.get("place"))
+                values.append(details.get("place") or near_text(t, details.get("near")))
             elif key in DETAIL_FIELDS:
                 values.append(self._detail(key, details.get(key)))
             else:
@@ -250,7 +250,7 @@ class ReportsWorkbook:
         """An OpenStreetMap link to the position (the formula is ours, made of two numbers)."""
         if row.latitude is None or row.longitude is None:
             return None
-        url = MAP_URL.format(lat=row.latitude, lon=row.longitude)
+        url = map_url(row.latitude, row.longitude)
         label = self.t("Map").replace('"', "")
         cell = WriteOnlyCell(self._sheet, value=f'=HYPERLINK("{url}","{label}")')
         cell.font = Font(color="0563C1", underline="single")
