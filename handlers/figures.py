@@ -12,13 +12,12 @@ from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.totals import total_lines
 from storage import digests, people, stats
 from storage.digests import IsoWeek, UnitStatus
+from storage.folding import fold
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
 
 COORDINATING = frozenset({"coordinator", "admin"})
 SCOPE_FILTERS = ("province", "unit", "cluster")
-
-__all__ = ["OutOfScope", "asked_period", "period_and_scope"]
 
 
 async def period_and_scope(ctx: Context, args: str, default: str = "month") -> tuple[Period, Scope, str]:
@@ -135,8 +134,9 @@ async def silent_cmd(ctx: Context, args: str) -> None:
     by_province: dict[str, list[UnitStatus]] = {}
     for unit in units:
         by_province.setdefault(unit.province_code, []).append(unit)
-    for code, silent in sorted(by_province.items(), key=lambda item: PROVINCE_NAMES.get(item[0], item[0])):
+    for code, silent in sorted(by_province.items(), key=lambda item: fold(PROVINCE_NAMES.get(item[0], item[0]))):
         lines.append("")
         lines.append(t("<b>{province}</b> ({n})", province=PROVINCE_NAMES.get(code, code), n=t.number(len(silent))))
-        lines += [Safe(f"• {esc(unit.name)}: {silent_since(t, unit)}") for unit in silent]
+        lines += [Safe(f"• {esc(unit.name)}: {silent_since(t, unit)}")
+                  for unit in sorted(silent, key=lambda unit: fold(unit.name))]
     ctx.say(Safe("\n".join(lines)))

@@ -231,14 +231,6 @@ def parse_query(args: str, *, allowed: tuple[str, ...], today: dt.date, locale: 
     return Query(filters, named)
 
 
-def parse_filters(args: str, *, allowed: tuple[str, ...], default_limit: int = 10, max_limit: int = 50,
-                  today: dt.date | None = None, locale: str = "en") -> Filters:
-    """Filters and a number of reports, nothing else."""
-    query = parse_query(args, allowed=allowed, today=today or dt.date.today(), locale=locale,  # noqa: DTZ011
-                        limit="limit" in allowed, default_limit=default_limit, max_limit=max_limit, period=False)
-    return query.filters
-
-
 def _loose(words: list[str], *, limit: bool, period: bool, today: dt.date, max_limit: int,
            allowed: tuple[str, ...], locale: str) -> tuple[int | None, Period | None]:
     """Words that are no filter: the number of reports (with ``limit``) and the period (with ``period``)."""
