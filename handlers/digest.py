@@ -18,6 +18,7 @@ from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
 from handlers.i18n import N_, Safe, Translator, esc
 from handlers.jobs import JobContext, job
+from handlers.keyboard_layout import shorten
 from handlers.measures import MEASURES, MONEY
 from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
@@ -31,6 +32,9 @@ from storage.stats import Breakdown, Figures
 XLSX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COORDINATING = frozenset({"coordinator", "admin"})
 DESCRIPTION_LENGTH = 140
+# Units that never reported are counted rather than named once there are more than this (/silent names them):
+# they are many at first, and the same every week.
+NEVER_LISTED = 5
 MINUS = "−"
 VENUES = (("ours", N_("{n} held on our side")), ("partner", N_("{n} on the partner's side")),
           ("both", N_("{n} on both sides")), ("border", N_("{n} at the border line")))
@@ -63,15 +67,22 @@ def venues(t: Translator, figures: Figures) -> str:
     return ", ".join(t(msgid, n=t.number(figures.venue[key])) for key, msgid in VENUES if figures.venue.get(key))
 
 
+def week_dates(t: Translator, week: IsoWeek) -> str:
+    """``16/11 – 22/11/2026`` (the year once, unless the week straddles two)."""
+    start = f"{week.start:%d/%m}" if week.start.year == week.end.year else t.date(week.start)
+    return f"{start} – {t.date(week.end)}"
+
+
 def week_title(t: Translator, data: DigestData) -> Safe:
-    return t("<b>📊 Cluster {number} – week {week}/{year} ({start} – {end})</b>", number=data.cluster_number,
-             week=data.week.week, year=data.week.year, start=t.date(data.week.start), end=t.date(data.week.end))
+    return t("<b>📊 Cluster {number} – week {dates}</b>", number=data.cluster_number,
+             dates=week_dates(t, data.week))
 
 
-def _headline(t: Translator, current: Figures, previous: Figures) -> list[str]:
-    lines: list[str] = [t("<b>This week</b> (change from the week before)"),
-             t("Reports: {n} ({change})", n=t.number(current.reports), change=change(t, current.reports,
-                                                                                     previous.reports))]
+def _headline(t: Translator, data: DigestData) -> list[str]:
+    current, previous = data.current.total, data.previous.total
+    lines: list[str] = [t("<b>Week {dates}</b> (change from the week before)", dates=week_dates(t, data.week)),
+                        t("Reports: {n} ({change})", n=t.number(current.reports),
+                          change=change(t, current.reports, previous.reports))]
     for kind in KINDS:
         now, before = current.by_kind.get(kind, 0), previous.by_kind.get(kind, 0)
         if now or before:
@@ -97,7 +108,7 @@ def _breakdowns(t: Translator, data: DigestData) -> list[str]:
     current: Breakdown = data.current
     lines: list[str] = []
     if not current.total.reports:
-        return [str(t("No activity was reported this week."))]
+        return [str(t("No activity was reported in the week."))]
     lines += ["", t("<b>By province</b>")]
     for code, figures in sorted(current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
         lines.append(t("• {province}: {activities} – {venues}", province=data.province_names.get(code, code),
@@ -131,37 +142,52 @@ def _unit_line(t: Translator, data: DigestData, unit: UnitStatus) -> Safe:
                                                                                        unit.province_code))
 
 
+def silent_since(t: Translator, unit: UnitStatus) -> Safe:
+    """How long a unit has been silent, in words: "silent since 12/10/2026", "never reported"."""
+    if unit.last_heard is None:
+        return t("never reported")
+    return t("silent since {date}", date=t.date(unit.last_heard))
+
+
+def _listed(t: Translator, data: DigestData, units: list[UnitStatus], *, since: bool = False) -> list[str]:
+    if not since:
+        return [_unit_line(t, data, unit) for unit in units]
+    return [Safe(f"{_unit_line(t, data, unit)}: {silent_since(t, unit)}") for unit in units]
+
+
 def _units(t: Translator, data: DigestData) -> list[str]:
     lines: list[str] = [""]
     answered = [u for u in data.units if u.answered_nothing and not u.reports_this_week]
     if answered:
-        lines.append(t.plural("{n} unit answered “nothing to report” this week.",
-                              "{n} units answered “nothing to report” this week.", len(answered)))
-    silent, long_silent = data.silent_this_week, data.silent_for_weeks
-    if not silent and not long_silent:
-        lines.append(t("Every unit reported or answered this week. 👏"))
+        lines.append(t.plural("{n} unit answered “nothing to report” for the week.",
+                              "{n} units answered “nothing to report” for the week.", len(answered)))
+    silent, long_silent, never = data.silent_this_week, data.silent_for_weeks, data.never_reported
+    if not silent and not long_silent and not never:
+        lines.append(t("Every unit reported or answered for the week. 👏"))
     if silent:
-        lines.append(t("<b>Filed nothing this week</b> ({n})", n=t.number(len(silent))))
-        lines += [_unit_line(t, data, u) for u in silent]
+        lines.append(t("<b>Filed nothing for the week</b> ({n})", n=t.number(len(silent))))
+        lines += _listed(t, data, silent)
     if long_silent:
         lines.append(t("<b>Silent for two weeks or more</b> ({n})", n=t.number(len(long_silent))))
-        for unit in long_silent:
-            if unit.silent_weeks >= digests.TREND_WEEKS:
-                weeks = t("{n} weeks or more", n=t.number(digests.TREND_WEEKS))
-            else:
-                weeks = t.plural("{n} week", "{n} weeks", unit.silent_weeks)
-            lines.append(Safe(_unit_line(t, data, unit) + ": " + weeks))
+        lines += _listed(t, data, long_silent, since=True)
+    if never:
+        if len(never) > NEVER_LISTED:
+            lines.append(t("<b>Never reported</b>: {units} (/silent lists them)",
+                           units=t.plural("{n} unit", "{n} units", len(never))))
+        else:
+            lines.append(t("<b>Never reported</b> ({n})", n=t.number(len(never))))
+            lines += [_unit_line(t, data, u) for u in never]
     ignoring = data.ignoring_reminders
     if ignoring:
         lines.append(t("<b>Ignored the last two reminders</b> ({n})", n=t.number(len(ignoring))))
-        lines += [_unit_line(t, data, u) for u in ignoring]
+        lines += _listed(t, data, ignoring)
     return lines
 
 
 def build_text(data: DigestData, t: Translator) -> Safe:
     """The digest message in ``t``'s language: reply markup, one tag per line at most."""
     lines = [week_title(t, data), esc(data.cluster_name), ""]
-    lines += _headline(t, data.current.total, data.previous.total)
+    lines += _headline(t, data)
     lines += _breakdowns(t, data)
     lines += _units(t, data)
     return Safe("\n".join(lines))
@@ -173,7 +199,7 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
         (t("Cluster"), f"{data.cluster_number} – {data.cluster_name}"), (t("ISO week"), str(data.week)),
         (t("From"), data.week.start), (t("To"), data.week.end),
     ]
-    for heading, breakdown in ((N_("This week"), data.current), (N_("The week before"), data.previous)):
+    for heading, breakdown in ((N_("The week"), data.current), (N_("The week before"), data.previous)):
         figures = breakdown.total
         rows.append((t(heading), None))
         rows.append((t("Reports"), figures.reports))
@@ -189,8 +215,9 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
         rows.append((partner_label(t, country, province or None), figures.reports))
         rows += _venue_rows(t, figures)
     rows.append((t("Units"), None))
-    rows += [(t("Filed nothing this week"), len(data.silent_this_week)),
+    rows += [(t("Filed nothing for the week"), len(data.silent_this_week)),
              (t("Silent for two weeks or more"), len(data.silent_for_weeks)),
+             (t("Never reported"), len(data.never_reported)),
              (t("Ignored the last two reminders"), len(data.ignoring_reminders))]
     return rows
 
@@ -201,13 +228,13 @@ def _venue_rows(t: Translator, figures: Figures) -> list[tuple[str, object]]:
 
 
 def chart_caption(t: Translator, data: DigestData) -> Safe:
-    return t("Cluster {number}, week {week}/{year}: activities by province and kind, and the last eight weeks.",
-             number=data.cluster_number, week=data.week.week, year=data.week.year)
+    return t("Cluster {number}, week {dates}: activities by province and kind, and the last eight weeks.",
+             number=data.cluster_number, dates=week_dates(t, data.week))
 
 
 def workbook_caption(t: Translator, data: DigestData) -> Safe:
-    return t("Cluster {number}, week {week}/{year}: {reports}, one row each, and a summary sheet.",
-             number=data.cluster_number, week=data.week.week, year=data.week.year,
+    return t("Cluster {number}, week {dates}: {reports}, one row each, and a summary sheet.",
+             number=data.cluster_number, dates=week_dates(t, data.week),
              reports=t.plural("{n} report", "{n} reports", data.current.total.reports))
 
 
@@ -216,11 +243,10 @@ def file_stem(data: DigestData, locale: str) -> str:
 
 
 def _files(data: DigestData, t: Translator, rows: list[digests.ReportRow]) -> tuple[OutFile, OutFile]:
-    from handlers.spreadsheet import measure_columns, write_reports_workbook  # openpyxl takes a while to import
+    from handlers.spreadsheet import write_reports_workbook  # openpyxl takes a while to import
 
     stem = file_stem(data, t.locale)
-    figures = measure_columns(key for key, n in data.current.total.measures.items() if n)
-    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz, figures=figures)
+    book = write_reports_workbook(rows, summary_rows(data, t), t.locale, tz=t.tz)
     return (OutFile(f"{stem}.png", render_chart(data, t), "image/png", chart_caption(t, data)),
             OutFile(f"{stem}.xlsx", book, XLSX_MIME_TYPE, workbook_caption(t, data)))
 
@@ -334,8 +360,9 @@ async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
             ctx.say(t("You can see the digest of your own cluster only."))
             return
     elif number is None:
-        options = [Option(f"{c.number}", f"dg:{c.number}:{week}") for c in await digests.clusters(ctx.session)]
-        ctx.say(t("Which cluster's digest for week {week}?", week=str(week)), options, columns=5)
+        options = [Option(shorten(t("{number}. {name}", number=c.number, name=c.name)), f"dg:{c.number}:{week}")
+                   for c in await digests.clusters(ctx.session)]
+        ctx.say(t("Which cluster's digest for the week {dates}?", dates=week_dates(t, week)), options)
         return
     else:
         cluster = await digests.cluster_by_number(ctx.session, number)
@@ -361,28 +388,69 @@ async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
         text = build_text(data, t)
         if week.end >= today:
             text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
-        sent = await delivery_summary(t, session, digests.digest_key(cluster.id, week))
+        sent = await delivery_summary(t, session, cluster.id, week)
         if sent:
             text = Safe(text + "\n\n" + sent)
         yield Reply(text=text)
         files = await digest_files(session, data, t)
-    yield Reply(text=t("📎 Chart and spreadsheet of week {week}.", week=str(week)), files=files)
+    yield Reply(text=t("📎 Chart and spreadsheet of the week {dates}.", dates=week_dates(t, week)), files=files)
 
 
-async def delivery_summary(t: Translator, session: AsyncSession, key: str) -> Safe | None:
-    """How the scheduled digest went out, and to whom it could not: for coordinators and admins."""
-    rows = await deliveries.statuses(session, key)
-    if not rows:
-        return None
-    sent = sum(row.status == "sent" for row in rows)
-    lines = [t("<b>Delivery</b>: sent to {sent} of {total}.", sent=t.number(sent), total=t.number(len(rows)))]
+async def delivery_summary(t: Translator, session: AsyncSession, cluster_id: int, week: IsoWeek) -> Safe | None:
+    """How the week's digest went out, and every recipient of the cluster who cannot be reached: coordinators
+    and groups (the digest), officers (the reminders), whoever blocked the bot, for coordinators and admins."""
+    key = digests.digest_key(cluster_id, week)
+    units = await digests.cluster_unit_ids(session, cluster_id)
+    rows = await deliveries.statuses(session, key, *(digests.reminder_key(unit, week) for unit in units))
+    lines: list[str] = []
+    sent_digest = [row for row in rows if row.key == key]
+    if sent_digest:
+        sent = sum(row.status == "sent" for row in sent_digest)
+        lines.append(t("<b>Delivery</b>: sent to {sent} of {total}.", sent=t.number(sent),
+                       total=t.number(len(sent_digest))))
+    problems: dict[str, str] = {}
     for row in rows:
-        if row.status == "blocked":
-            lines.append(t("⛔ {who} has blocked the bot: not delivered.", who=row.person_name or row.recipient))
-        elif row.status == "failed":
-            lines.append(t("⚠️ {who}: not delivered ({error}).", who=row.person_name or row.recipient,
-                           error=row.error or "?"))
-    return Safe("\n".join(lines))
+        said = _unreachable(t, row)
+        if said is not None:
+            problems.setdefault(row.recipient, said)
+    for person in await deliveries.blocked_in_cluster(session, cluster_id):
+        problems.setdefault(person.recipient, t("⛔ {who} has blocked the bot: not delivered.",
+                                                who=_who(t, person.recipient, person.person_name, person.unit_name)))
+    if problems:
+        lines.append(t("<b>Cannot be reached</b> ({n})", n=t.number(len(problems))))
+        lines += problems.values()
+    return Safe("\n".join(lines)) if lines else None
+
+
+def _who(t: Translator, recipient: str, name: str | None, unit: str | None) -> str:
+    if name:
+        return f"{name} ({unit})" if unit else name
+    return t("the group {chat}", chat=recipient.partition(":")[2])
+
+
+# What the channels' refusals say (Telegram's descriptions, Zalo's), lowercased.
+_ACCOUNT_GONE = ("deactivated", "user not found", "user is deleted")
+_GROUP_GONE = ("kicked", "group chat was deleted", "not a member", "upgraded to a supergroup", "chat not found")
+_THROTTLED = ("flood", "retry after", "too many requests", "quota")
+
+
+def _unreachable(t: Translator, row: deliveries.DeliveryStatus) -> Safe | None:
+    """Why a delivery cannot reach its recipient, in words; None when it went or is simply on its way."""
+    who = _who(t, row.recipient, row.person_name, row.unit_name)
+    error = (row.error or "").lower()
+    if row.status == "blocked":
+        if any(word in error for word in _ACCOUNT_GONE):
+            return t("⛔ {who}: the account no longer exists, not delivered.", who=who)
+        if row.person_name is None or any(word in error for word in _GROUP_GONE):
+            return t("⛔ {who}: the bot is no longer in that chat, not delivered.", who=who)
+        return t("⛔ {who} has blocked the bot: not delivered.", who=who)
+    if row.status == "failed":
+        return t("⚠️ {who}: not delivered ({error}).", who=who, error=row.error or "?")
+    if row.status in ("pending", "sending") and error:
+        if any(word in error for word in _THROTTLED):
+            return t("⏳ {who}: held back by the messenger's sending limits; trying again.", who=who)
+        return t("⏳ {who}: not delivered yet ({error}); trying again.", who=who, error=row.error or "?")
+    return None
 
 
 @command("bindgroup", N_("Send the weekly digest to this group too"), roles=COORDINATING, in_menu=False,

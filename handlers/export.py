@@ -18,9 +18,10 @@ from handlers.filters import Period
 from handlers.i18n import N_, Safe, Translator
 from handlers.jobs import JobContext, job
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
-from handlers.spreadsheet import MIME_TYPE, ReportsWorkbook, measure_columns
+from handlers.spreadsheet import MIME_TYPE, Columns, ReportsWorkbook
 from storage import stats
 from storage.digests import ReportRow, report_rows, report_rows_query
+from storage.models import Report
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
 
@@ -31,7 +32,7 @@ def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     """The /stats figures as (label, value) rows; a value of None makes a heading."""
     total = breakdown.total
     rows: list[tuple[str, object]] = [
-        (t("Period"), f"{t.date(period.start)}–{t.date(period.end)}"), (t("Scope"), label),
+        (t("From"), period.start), (t("To"), period.end), (t("Scope"), label),
         (t("Reports"), total.reports), *totals.summary_rows(t, total), (t("By kind"), None),
     ]
     rows += [(t(KINDS[k].label) if k in KINDS else k, n) for k, n in total.by_kind.most_common()]
@@ -76,9 +77,13 @@ async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterat
     scope = Scope.from_dict(args["scope"])
     async with job_ctx.db.reader() as session:
         breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
-        # A column for each measure the period has figures of, and no empty ones.
-        book = ReportsWorkbook(t.locale, tz=job_ctx.config.tz,
-                               figures=measure_columns(key for key, n in breakdown.total.measures.items() if n))
+        # A column for each measure the period has figures of, the details of its kinds, and no empty ones.
+        positions = await session.scalar(select(
+            report_rows_query(start=period.start, end=period.end, scope=scope)
+            .where(Report.latitude.is_not(None)).exists()))
+        columns = Columns.of_figures((key for key, n in breakdown.total.measures.items() if n),
+                                     breakdown.total.by_kind, positions=bool(positions))
+        book = ReportsWorkbook(t.locale, tz=job_ctx.config.tz, columns=columns)
         batch: list[ReportRow] = []
         async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
             batch.append(row)

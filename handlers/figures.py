@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from handlers.commands import REPORTERS, command
 from handlers.context import Context
-from handlers.filters import Period, parse_filters, parse_period, split_args
+from handlers.filters import Period, parse_period, parse_query
 from handlers.i18n import N_, Safe, Translator, esc
-from handlers.lookup import scope_of
+from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.totals import total_lines
-from storage import lookup, people, stats
+from storage import digests, people, stats
+from storage.digests import IsoWeek, UnitStatus
+from storage.folding import fold
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
 
@@ -18,19 +20,15 @@ COORDINATING = frozenset({"coordinator", "admin"})
 SCOPE_FILTERS = ("province", "unit", "cluster")
 
 
-class OutOfScope(Exception):
-    pass
-
-
 async def period_and_scope(ctx: Context, args: str, default: str = "month") -> tuple[Period, Scope, str]:
-    """``[period] [province:… | unit:… | cluster:N]`` → the period, the narrowed scope and its label.
+    """``[period] [province:… | unit:… | cluster:N]`` (or ``tỉnh:``, ``đơn vị:``, ``cụm:``) → the period,
+    the narrowed scope and its label.
 
     Raises ``Invalid`` for bad words and ``OutOfScope`` for a unit, province or cluster the person
     may not see (answered without saying whether it exists)."""
-    tokens = split_args(args)
-    period_words = [tok for tok in tokens if ":" not in tok]
-    filters = parse_filters(" ".join(f'"{tok}"' for tok in tokens if ":" in tok), allowed=SCOPE_FILTERS)
-    period = parse_period(" ".join(period_words), ctx.today, default)
+    query = parse_query(args, allowed=SCOPE_FILTERS, today=ctx.today, locale=ctx.t.locale)
+    filters = query.filters
+    period = query.period or parse_period("", ctx.today, default)
     scope = scope_of(ctx)
     label = ""
     if filters.cluster is not None:
@@ -43,8 +41,8 @@ async def period_and_scope(ctx: Context, args: str, default: str = "month") -> t
         scope = scope.narrowed(province_code=filters.province)
         label = PROVINCE_NAMES[filters.province]
     if filters.unit is not None:
-        unit = await people.unit_by_code(ctx.session, filters.unit)
-        if unit is None or not scope.contains_unit(unit):
+        unit = await unit_named(ctx, filters.unit)
+        if not scope.contains_unit(unit):
             raise OutOfScope
         scope = scope.narrowed(unit_id=unit.id)
         label = unit.name
@@ -114,21 +112,33 @@ async def stats_cmd(ctx: Context, args: str) -> None:
     ctx.say(render_stats(ctx.t, breakdown, period, label))
 
 
-@command("silent", N_("Units with no report lately"), roles=COORDINATING)
+@command("silent", N_("Units with no report this week, by province"), roles=COORDINATING)
 async def silent_cmd(ctx: Context, args: str) -> None:
-    scope = scope_of(ctx)
+    from handlers.digest import parse_week, silent_since
+
     t = ctx.t
-    one = await lookup.silent_units(ctx.session, scope, today=ctx.today, weeks=1)
-    two = {u.id for u in await lookup.silent_units(ctx.session, scope, today=ctx.today, weeks=2)}
-    if not one:
-        ctx.say(t("Every unit reported (or said there was nothing to report) this past week."))
+    week = parse_week(args, ctx.today)
+    if week is None:
+        ctx.say(t("Usage: <code>/silent</code> (this week), <code>/silent last</code> or "
+                  "<code>/silent 2026-W47</code>."))
         return
-    lines: list[str] = [t("<b>No report in the last week</b> ({n})", n=len(one))]
-    for unit in one:
-        mark = " ⚠️" if unit.id in two else ""
-        lines.append(f"• {esc(unit.name)} ({esc(PROVINCE_NAMES.get(unit.province_code, ''))}){mark}")
-    if two:
-        lines.append(t("⚠️ silent for two weeks or more ({n})", n=len(two)))
+    units = [u for u in await digests.unit_statuses(ctx.session, scope_of(ctx), week) if u.silent_weeks]
+    dates = {"start": t.date(week.start), "end": t.date(week.end)}
+    if not units:
+        ctx.say(t("Every unit reported (or said there was nothing to report) in the week {start} – {end}.",
+                  **dates))
+        return
+    lines: list[str] = [t("<b>No report in the week {start} – {end}</b> ({n})", n=t.number(len(units)), **dates)]
+    if week == IsoWeek.of(ctx.today):
+        lines.append(t("<i>The week is not over yet.</i>"))
+    by_province: dict[str, list[UnitStatus]] = {}
+    for unit in units:
+        by_province.setdefault(unit.province_code, []).append(unit)
+    for code, silent in sorted(by_province.items(), key=lambda item: fold(PROVINCE_NAMES.get(item[0], item[0]))):
+        lines.append("")
+        lines.append(t("<b>{province}</b> ({n})", province=PROVINCE_NAMES.get(code, code), n=t.number(len(silent))))
+        lines += [Safe(f"• {esc(unit.name)}: {silent_since(t, unit)}")
+                  for unit in sorted(silent, key=lambda unit: fold(unit.name))]
     ctx.say(Safe("\n".join(lines)))
 
 

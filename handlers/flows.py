@@ -17,11 +17,13 @@ from handlers.commands import REPORTERS, Flow, Input, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import N_, Safe, Translator
+from handlers.keyboard_layout import shorten
 from handlers.measures import FIGURE_SETS, MEASURES
 from handlers.parsing import Invalid, clean_text, parse_date, small_int
+from handlers.positions import position_text
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
 from handlers.report_values import details_of, figures_of
-from storage import reports
+from storage import places, reports
 from storage.folding import fold
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -33,9 +35,10 @@ CONFIRM_CANCEL = "confirm_cancel"
 RESUME = "resume"
 CONFIRM_CORRECTION = "confirm_correction"  # see report_view
 ADD = "add"  # which figures to add, from the review card
+PICK = "pick"  # which field to fix, from the review card
 CONFIRM_KIND = "confirm_kind"  # a new kind drops what described the old one: yes or no
 # Steps that wait for one of their options rather than for an answer to a question.
-WAITING_FOR_CHOICE = (REVIEW, RESUME, CONFIRM_CANCEL, ADD, CONFIRM_KIND, CONFIRM_CORRECTION)
+WAITING_FOR_CHOICE = (REVIEW, RESUME, CONFIRM_CANCEL, ADD, PICK, CONFIRM_KIND, CONFIRM_CORRECTION)
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
 
 
@@ -140,6 +143,8 @@ async def reprompt(ctx: Context, *, stale: bool = False) -> None:
         await cancel(ctx, "")
     elif step == ADD:
         await on_review(ctx, "add")
+    elif step == PICK:
+        await on_review(ctx, "fields")
     elif step == CONFIRM_KIND:
         ask_kind_change(ctx)
     elif step == CONFIRM_CORRECTION:
@@ -172,6 +177,8 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
     draft.pop("unsure", None)
     # A doubt about what was read from the officer's message (``quick_report``): asked once, with its readings.
     question = (draft.get("questions") or {}).pop(key, None)
+    if key == REVIEW:
+        draft.pop("fixing", None)
     ctx.set_state(draft=draft)
     if key == REVIEW:
         await show_review(ctx, echo=echo)
@@ -206,7 +213,9 @@ async def ask(ctx: Context, key: str, *, echo: str | None = None, error: str | N
         # A figure already given is taken out by the same step that skips it.
         removing = field.measure is not None and current is not None
         nav.append(Option(t("🗑 Remove this figure"), "f:_skip") if removing else skip_option(t))
-    if draft["history"]:
+    if draft.get("fixing"):
+        nav.append(Option(t("⬅️ Back to the report"), "f:_back"))
+    elif draft["history"]:
         nav.append(back_option(t))
     location_label = t("📍 Send my location") if field.type == "location" and can.location else ""
     ctx.say(Safe("\n".join(lines)), [*options, *nav], columns=2 if field.type != "pair" else 1,
@@ -242,7 +251,8 @@ async def options_for(ctx: Context, field: Field) -> list[Option]:
     if field.type == "pair":
         pairs = await reports.pairs_of_unit(ctx.session, int(values["unit"]))
         countries = dict(_countries(ctx))
-        options = [Option(f"{p.partner_name} ({countries.get(p.partner_country, p.partner_country)})"[:60],
+        # A long name loses its last parts ("…, huyện Mường Quắn") rather than being cut anywhere.
+        options = [Option(shorten(f"{p.partner_name} ({countries.get(p.partner_country, p.partner_country)})"),
                           f"f:{p.id}") for p in pairs[:12]]
         return [*options, Option(t("Another partner"), "f:other")]
     if field.type == "photos":
@@ -296,7 +306,7 @@ async def navigate(ctx: Context, key: str, verb: str) -> None:
         else:
             await ask(ctx, key, error=ctx.t("This question cannot be skipped."))
     elif verb == "back":
-        if draft["history"]:
+        if draft["history"] or draft.get("fixing"):
             await answer(ctx, key, choice="_back")
         else:
             await ask(ctx, key, error=ctx.t("This is the first question: there is nothing to go back to."))
@@ -314,7 +324,10 @@ async def answer(ctx: Context, key: str, *, choice: str | None = None) -> None:
     field = FIELDS[key]
     approx = False
     if choice == "_back":
-        if draft["history"]:
+        if draft.get("fixing"):
+            # A field opened from the review card: back is the card, not the fields answered before.
+            await ask(ctx, REVIEW)
+        elif draft["history"]:
             previous = draft["history"].pop()
             ctx.set_state(draft=draft)
             await ask(ctx, previous)
@@ -365,9 +378,14 @@ async def answered(ctx: Context, key: str, field: Field, value: Any) -> None:
         from handlers.report_view import confirm_correction
 
         ctx.set_state(draft=draft)
-        await confirm_correction(ctx, key)
+        missing = next_step(draft["values"])
+        if missing is not None:
+            # What the change calls for: the partner's name after "Another partner", a new kind's questions.
+            await ask(ctx, missing)
+            return
+        await confirm_correction(ctx, draft.get("corrects") or key)
         return
-    if not draft["history"] or draft["history"][-1] != key:
+    if not draft.get("fixing") and (not draft["history"] or draft["history"][-1] != key):
         draft["history"].append(key)
     ctx.set_state(draft=draft)
     if key == "unit" and "message" in draft:
@@ -487,8 +505,13 @@ async def parse(ctx: Context, field: Field, choice: str | None) -> tuple[Any, bo
     if field.type == "photos":
         return await take_photo(ctx, attachment, text), False
     if field.type == "location":
-        if attachment is not None and attachment.kind == "location":
-            return {"lat": attachment.latitude, "lon": attachment.longitude}, False
+        if attachment is not None and attachment.kind == "location" and attachment.latitude is not None \
+                and attachment.longitude is not None:
+            position: dict[str, Any] = {"lat": attachment.latitude, "lon": attachment.longitude}
+            near = await places.nearest_unit(ctx.session, attachment.latitude, attachment.longitude)
+            if near is not None:
+                position["near"] = {"name": near.name, "km": near.km}
+            return position, False
     if attachment is not None and attachment.kind != "location":
         raise Invalid(N_("I was expecting text here, not a photo or a file."))
     if field.type == "choice":
@@ -585,7 +608,7 @@ async def find_unit(ctx: Context, choice: str | None, text: str | None) -> int:
         return matches[0].id
     t = ctx.t
     raise _Pending((t("Several units match. Which one?"),
-                    [Option(u.name[:60], f"f:u{u.id}") for u in matches[:8]]))
+                    [Option(shorten(u.name), f"f:u{u.id}") for u in matches[:8]]))
 
 
 # --- showing values -------------------------------------------------------------------------
@@ -612,7 +635,7 @@ def display(ctx: Context, key: str, value: Any, values: dict[str, Any] | None = 
     if field.type == "location":
         if "place" in value:
             return str(value["place"])
-        return f"{value['lat']:.5f}, {value['lon']:.5f}"
+        return position_text(t, value)
     if field.type == "unit":
         return str(values.get("unit_name", value))
     if field.type == "pair":
@@ -625,15 +648,38 @@ def display(ctx: Context, key: str, value: Any, values: dict[str, Any] | None = 
     return str(value)
 
 
-def review_lines(ctx: Context, values: dict[str, Any]) -> list[str]:
+# On the card, after the kind and the date: who with, then the figures, then the rest.
+CARD_HEAD = ("unit", "pair", "partner_name", "partner_country", "venue")
+DESCRIPTION_ON_CARD = 300
+
+
+def review_lines(ctx: Context, values: dict[str, Any], *, description: int | None = None) -> list[str]:
+    """A report as a compact card: the kind and the date on one line, the partner and where it was held, the
+    figures, then what describes it; nothing for what is empty. ``description``: how much of it to show."""
     from handlers.i18n import esc
 
-    lines = []
-    for key in field_keys(values):
-        if key not in values or (FIELDS[key].measure is not None and values[key] is None):
-            continue
-        lines.append(f"<b>{ctx.t(FIELDS[key].label)}:</b> {esc(display(ctx, key, values[key], values))}")
+    t = ctx.t
+    keys = [k for k in field_keys(values) if values.get(k) not in (None, [], "")]
+    head = []
+    if "kind" in keys:
+        head.append(f"<b>{esc(display(ctx, 'kind', values['kind'], values))}</b>")
+    if "date" in keys:
+        head.append(esc(display(ctx, "date", values["date"], values)))
+    lines = [" · ".join(head)] if head else []
+    measures = [k for k in keys if FIELDS[k].measure is not None]
+    rest = [k for k in keys if k not in (*CARD_HEAD, *measures, "kind", "date")]
+    for key in [*(k for k in CARD_HEAD if k in keys), *measures, *rest]:
+        shown_value = display(ctx, key, values[key], values)
+        if key == "description" and description is not None and len(shown_value) > description:
+            shown_value = shown_value[:description - 1].rstrip() + "…"
+        lines.append(f"<b>{t(FIELDS[key].label)}:</b> {esc(shown_value)}")
     return lines
+
+
+def fixable(values: dict[str, Any]) -> list[str]:
+    """The fields of the draft that the review card can open."""
+    return [k for k in field_keys(values)
+            if (k in values and k != "unit") or (k == "unit" and not values.get("unit_fixed"))]
 
 
 async def show_review(ctx: Context, *, echo: str | None = None) -> None:
@@ -643,20 +689,17 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     lines.append(t("<b>Please check your report</b>"))
     if ctx.state["draft"].get("read"):
         lines.append(t("📝 Read from your message: check the figures."))
-    lines += review_lines(ctx, values)
+    lines += review_lines(ctx, values, description=DESCRIPTION_ON_CARD)
     duplicate = await reports.possible_duplicate(ctx.session, values)
     if duplicate is not None:
         lines.append("")
         lines.append(t("⚠️ Report #{id} (activity on {date}) looks the same (same unit, kind, date and partner). "
                        "Submit anyway only if this is a different activity.",
                        id=duplicate.id, date=t.date(duplicate.activity_date)))
-    lines.append("")
-    lines.append(t("Choose a field to fix it, add figures, or submit."))
-    fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
-           if (k in values and k not in ("unit",)) or (k == "unit" and not values.get("unit_fixed"))]
     more = [Option(t("➕ Add figures"), "rv:add")] if addable(values) else []
     ctx.say(Safe("\n".join(lines)),
-            [*fix, *more, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+            [Option(t("✅ Submit"), "rv:submit"), Option(t("✏️ Fix…"), "rv:fields"), *more,
+             Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
 
 
 def addable(values: dict[str, Any]) -> list[str]:
@@ -667,22 +710,31 @@ def addable(values: dict[str, Any]) -> list[str]:
 
 @action("rv", current_only=True, roles=REPORTERS, aside=False, stale=lambda *tap: answered_before(*tap))
 async def on_review(ctx: Context, arg: str) -> None:
-    if ctx.conversation.flow != FLOW or ctx.conversation.step not in (REVIEW, ADD):
+    if ctx.conversation.flow != FLOW or ctx.conversation.step not in (REVIEW, ADD, PICK):
         ctx.notice = ctx.t("This report was already submitted or discarded.")
         return
     verb, _, key = arg.partition(":")
-    values = ctx.state["draft"]["values"]
-    if verb == "fix" and key in field_keys(values) and not (key == "unit" and values.get("unit_fixed")):
+    t = ctx.t
+    draft = ctx.state["draft"]
+    values = draft["values"]
+    if verb == "fix" and key in fixable(values):
+        draft["fixing"] = key
+        ctx.set_state(draft=draft)
         await ask(ctx, key)
+    elif verb == "fields":
+        ctx.conversation.step = PICK
+        ctx.say(t("Which field do you want to fix?"),
+                [*(Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in fixable(values)),
+                 Option(t("⬅️ Back to the report"), "rv:back")], columns=1)
     elif verb == "add":
         choices = addable(values)
         ctx.conversation.step = ADD
-        ctx.say(ctx.t("Which figures do you want to add?"),
-                [*(Option(ctx.t(FIGURE_SETS[name].label), f"rv:set:{name}") for name in choices),
-                 Option(ctx.t("⬅️ Back to the report"), "rv:back")], columns=2)
+        ctx.say(t("Which figures do you want to add?"),
+                [*(Option(t(FIGURE_SETS[name].label), f"rv:set:{name}") for name in choices),
+                 Option(t("⬅️ Back to the report"), "rv:back")], columns=2)
     elif verb == "set" and key in addable(values):
         values["sets"] = [*values.get("sets", []), key]
-        ctx.set_state(draft=ctx.state["draft"])
+        ctx.set_state(draft=draft)
         await advance(ctx)
     elif verb == "back":
         await ask(ctx, REVIEW)

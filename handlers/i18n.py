@@ -8,6 +8,7 @@ never break the markup of a reply. Catalogs are compiled in memory from the
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gettext as _gettext
 import html
@@ -16,10 +17,11 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 import locales
 
@@ -90,7 +92,24 @@ class Translator:
         return Safe(format_decimal(value, locale=self.locale))
 
     def money(self, value: int | float | Decimal, currency: str) -> Safe:
-        return Safe(format_currency(value, currency, locale=self.locale))
+        """``200 US$`` / ``$200``: the locale's currency format, without decimals that say nothing (a whole
+        amount has none; others keep the currency's own, ``$200.50``)."""
+        return Safe(_money(Decimal(str(value)), currency, self.locale))
+
+
+@cache
+def _locale(locale: str) -> Locale:
+    return Locale.parse(locale)
+
+
+def _money(value: Decimal, currency: str, locale: str) -> str:
+    pattern = _locale(locale).currency_formats.get("standard")
+    if pattern is None:
+        return format_currency(value, currency, locale=locale)
+    pattern = copy.copy(pattern)
+    digits = 0 if value == value.to_integral_value() else get_currency_precision(currency)
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value, _locale(locale), currency=currency, currency_digits=False)
 
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}

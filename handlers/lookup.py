@@ -6,25 +6,52 @@ everything; a report outside the scope is answered exactly like one that does no
 
 from __future__ import annotations
 
+import dataclasses
+
 from handlers.commands import REPORTERS, action, command
 from handlers.context import Context
 from handlers.events import Option
-from handlers.filters import Filters, parse_filters
+from handlers.filters import Filters, parse_query
 from handlers.i18n import N_, Safe, esc
 from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
-from handlers.report_view import card, key_figure, version_changes
+from handlers.report_view import card, key_figure, report_actions, version_changes, window_note
 from storage import lookup, people, reports
-from storage.models import Report
+from storage.models import Report, Unit
 from storage.scope import Scope
 
-RECENT_FILTERS = ("limit", "kind", "province", "partner", "since", "until", "unit", "cluster")
+RECENT_FILTERS = ("limit", "kind", "province", "partner", "country", "since", "until", "unit", "cluster")
+
+
+class OutOfScope(Exception):
+    """A unit, province or cluster the person may not see: answered without saying whether it exists."""
 
 
 def scope_of(ctx: Context) -> Scope:
     scope = Scope.of(ctx.person)
     assert scope is not None, "commands that reach here require a role"
     return scope
+
+
+async def unit_named(ctx: Context, text: str) -> Unit:
+    """The unit a person names by its code or by part of its name, among those they may see.
+
+    Raises ``OutOfScope`` for the code of a unit outside their scope, ``Invalid`` when no unit or several
+    match (naming them, so the next try can be exact)."""
+    scope = scope_of(ctx)
+    unit = await people.unit_by_code(ctx.session, text)
+    if unit is not None:
+        if not scope.contains_unit(unit):
+            raise OutOfScope
+        return unit
+    found = await people.units_named(ctx.session, text, scope)
+    if not found:
+        raise Invalid(N_("No unit you may see matches “{text}”."), text=text)
+    exact = [u for u in found if u.name.casefold() == text.strip().casefold()]
+    if len(found) > 1 and len(exact) != 1:
+        raise Invalid(N_("Several units match “{text}”: {units}. Write more of the name, or the unit's code."),
+                      text=text, units="; ".join(f"{u.name} ({u.code})" for u in found[:5]))
+    return exact[0] if exact else found[0]
 
 
 def line(ctx: Context, report: Report) -> str:
@@ -58,12 +85,21 @@ async def show_page(ctx: Context, filters: Filters, offset: int) -> None:
     ctx.say(Safe("\n".join([header, *(line(ctx, r) for r in page)])), options, columns=5)
 
 
-@command("recent", N_("Latest reports, e.g. /recent 20 kind:donation partner:LA"), roles=REPORTERS)
+@command("recent", N_("Latest reports, e.g. /recent 20 kind:donation partner:LA month"), roles=REPORTERS)
 async def recent_cmd(ctx: Context, args: str) -> None:
     try:
-        filters = parse_filters(args, allowed=RECENT_FILTERS)
+        query = parse_query(args, allowed=RECENT_FILTERS, today=ctx.today, locale=ctx.t.locale, limit=True)
+        filters = query.filters
+        if query.period is not None:
+            filters = dataclasses.replace(filters, since=filters.since or query.period.start,
+                                          until=filters.until or query.period.end)
+        if filters.unit is not None:
+            filters = dataclasses.replace(filters, unit=(await unit_named(ctx, filters.unit)).code)
     except Invalid as exc:
         ctx.say(ctx.t(exc.msgid, **exc.values))
+        return
+    except OutOfScope:
+        ctx.say(ctx.t("No reports match."))
         return
     await show_page(ctx, filters, 0)
 
@@ -102,7 +138,11 @@ async def show_report(ctx: Context, report_id: int) -> None:
             if version.action == "corrected" and previous is not None:
                 lines += [f"   {change}" for change in version_changes(t, previous.data, version.data)]
             previous = version
-    ctx.say(Safe("\n".join(lines)), photos=tuple(p.file_id for p in report.photos if p.channel == ctx.incoming.channel))
+    note = await window_note(ctx, report)
+    if note:
+        lines.append(note)
+    ctx.say(Safe("\n".join(lines)), report_actions(ctx, report), columns=2,
+            photos=tuple(p.file_id for p in report.photos if p.channel == ctx.incoming.channel))
 
 
 ACTIONS = {"submitted": N_("submitted"), "corrected": N_("corrected"), "withdrawn": N_("withdrawn"),

@@ -8,9 +8,11 @@ from handlers.commands import ADMINS, REPORTERS, Input, action, command
 from handlers.context import Context
 from handlers.events import Option
 from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator, esc
+from handlers.keyboard_layout import shorten
 from handlers.parsing import clean_name, small_int
 from storage import linking, people
-from storage.models import Invite, Person
+from storage.folding import fold
+from storage.models import Invite, Person, Unit
 
 ROLE_NAMES = {"officer": N_("officer"), "coordinator": N_("coordinator"), "admin": N_("administrator")}
 
@@ -162,20 +164,29 @@ async def menu_choice(ctx: Context, arg: str) -> None:
         await run_command(ctx, arg, "")
 
 
-_INVITE_RE = re.compile(r"^(officer|coordinator|admin)(?:\s+(\S+))?(?:\s+(\d{1,3})d)?$", re.IGNORECASE)
+_INVITE_RE = re.compile(r"^(\S+)(?:\s+(.+?))?(?:\s+(\d{1,3})d)?$", re.IGNORECASE)
+# The role as an admin may write it, in either language (folded).
+_ROLE_WORDS = {"officer": "officer", "can bo": "officer", "coordinator": "coordinator", "dieu phoi": "coordinator",
+               "dieu phoi vien": "coordinator", "admin": "admin", "quan tri": "admin", "quan tri vien": "admin"}
 
 
 @command("invite", N_("Create an invite (admins)"), roles=ADMINS)
 async def invite_cmd(ctx: Context, args: str) -> None:
     t = ctx.t
-    usage = t("Usage:\n<code>/invite officer UNIT-CODE</code>\n<code>/invite coordinator CLUSTER-NUMBER</code>\n"
-              "<code>/invite admin</code>\nAdd e.g. <code>14d</code> at the end for a validity other than "
-              "{days} days.", days=ctx.config.invite_days)
-    m = _INVITE_RE.match(" ".join(args.split()))
-    if not m:
+    usage = t("Usage:\n<code>/invite officer UNIT-CODE</code> or <code>/invite officer part of its name</code>\n"
+              "<code>/invite coordinator CLUSTER-NUMBER</code>\n<code>/invite admin</code>\nAdd e.g. "
+              "<code>14d</code> at the end for a validity other than {days} days.", days=ctx.config.invite_days)
+    words = " ".join(args.split())
+    role = None
+    for written, meant in sorted(_ROLE_WORDS.items(), key=lambda item: -len(item[0])):
+        if fold(words) == written or fold(words).startswith(written + " "):
+            role, words = meant, " ".join(words.split()[len(written.split()):])
+            break
+    m = _INVITE_RE.match(f"{role} {words}".strip()) if role else None
+    if not m or role is None:
         ctx.say(usage)
         return
-    role, target, days_text = m.group(1).lower(), m.group(2), m.group(3)
+    target, days_text = m.group(2), m.group(3)
     days = int(days_text) if days_text else ctx.config.invite_days
     if not 1 <= days <= 90:
         ctx.say(t("An invite can be valid for 1 to 90 days."))
@@ -184,7 +195,15 @@ async def invite_cmd(ctx: Context, args: str) -> None:
     if role == "officer":
         unit = await people.unit_by_code(ctx.session, target or "") if target else None
         if unit is None or not unit.active:
-            ctx.say(Safe(t("There is no unit with the code {code}.", code=target or "") + "\n" + usage))
+            found = await people.units_named(ctx.session, target or "") if target else []
+            if len(found) > 1:
+                # Several units hold those words: the admin picks one.
+                ctx.say(t("Several units match “{text}”. Which one?", text=target or ""),
+                        [Option(shorten(f"{u.name} ({u.province.name})"), f"iv:{u.id}:{days}") for u in found])
+                return
+            unit = found[0] if found else None
+        if unit is None:
+            ctx.say(Safe(t("There is no unit with the code or name “{text}”.", text=target or "") + "\n" + usage))
             return
     elif role == "coordinator":
         number = small_int(target, digits=4)
@@ -194,6 +213,20 @@ async def invite_cmd(ctx: Context, args: str) -> None:
             return
     invite = await people.create_invite(ctx.session, role=role, now=ctx.now, days=days, unit=unit,
                                         cluster=cluster, created_by=ctx.person)
+    ctx.say(invite_message(ctx, invite))
+
+
+@action("iv", roles=ADMINS)
+async def invite_for_unit(ctx: Context, arg: str) -> None:
+    """The unit an admin picked among those matching /invite officer's words."""
+    unit_id, _, days_text = arg.partition(":")
+    number, days = small_int(unit_id), small_int(days_text, digits=2)
+    unit = await ctx.session.get(Unit, number) if number is not None else None
+    if unit is None or not unit.active or days is None or not 1 <= days <= 90:
+        ctx.notice = ctx.t("This button is no longer in use.")
+        return
+    invite = await people.create_invite(ctx.session, role="officer", now=ctx.now, days=days, unit=unit,
+                                        created_by=ctx.person)
     ctx.say(invite_message(ctx, invite))
 
 
@@ -225,4 +258,5 @@ async def fallback_input(ctx: Context) -> bool:
     return True
 
 
-HANDLERS = (start, help_, lang, set_language, menu_choice, invite_cmd, whoami, Input(fallback_input, last=True))
+HANDLERS = (start, help_, lang, set_language, menu_choice, invite_cmd, invite_for_unit, whoami,
+            Input(fallback_input, last=True))

@@ -80,6 +80,8 @@ def values_of(report: Report) -> dict[str, Any]:
     values["photos"] = [{"file_id": p.file_id} for p in report.photos] or None
     if report.latitude is not None and report.longitude is not None:
         values["location"] = {"lat": report.latitude, "lon": report.longitude}
+        if details.get("near"):
+            values["location"]["near"] = details["near"]
     elif details.get("place"):
         values["location"] = {"place": details["place"]}
     else:

@@ -1,6 +1,8 @@
-"""After submitting: the one-line summary, "my reports", and the author's corrections and withdrawals
-within 48 hours. A correction shows "old → new" and is saved only when the author says so; each change is
-kept as a new version, whose history names what changed in the reader's language."""
+"""After submitting: the one-line summary, "my reports", corrections and withdrawals. The author may correct
+any field (kind, partner, photos and position included) or withdraw the report within 48 hours; after that
+the card says so and whom to ask: the cluster's coordinators and the admins may correct a report of their
+scope at any time. A correction shows "old → new" and is saved only when confirmed; each change is kept as a
+new version recording who made it, whose history names what changed in the reader's language."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS, field_keys
 from handlers.report_values import DETAILS, details_of, figures_of, values_of
 from handlers.totals import key_figure as figure_of
-from storage import reports
+from storage import people, reports
 from storage.models import Report, ReportPhoto
+from storage.scope import Scope
 from storage.stats import exact
 
 EDIT_WINDOW = dt.timedelta(hours=48)
@@ -59,8 +62,48 @@ def card(ctx: Context, report: Report) -> Safe:
 
 
 def editable(ctx: Context, report: Report) -> bool:
+    """The author's own window: corrections and withdrawal."""
     return (report.status == "submitted" and ctx.person is not None
             and report.author_person_id == ctx.person.id and ctx.now - report.created_at <= EDIT_WINDOW)
+
+
+def overseer(ctx: Context, report: Report) -> bool:
+    """A coordinator of the report's cluster or an admin: they may correct it at any time (audited)."""
+    if ctx.person is None or ctx.role not in ("coordinator", "admin"):
+        return False
+    scope = Scope.of(ctx.person)
+    return scope is not None and scope.contains(report)
+
+
+def may_correct(ctx: Context, report: Report) -> bool:
+    return report.status == "submitted" and (editable(ctx, report) or overseer(ctx, report))
+
+
+def report_actions(ctx: Context, report: Report) -> list[Option]:
+    """The buttons under a report's card, for whoever reads it."""
+    t = ctx.t
+    options = []
+    if may_correct(ctx, report):
+        options.append(Option(t("✏️ Correct a field"), f"ed:{report.id}"))
+    if editable(ctx, report):
+        options.append(Option(t("🗑 Withdraw"), f"wd:{report.id}"))
+    return options
+
+
+async def window_note(ctx: Context, report: Report) -> str | None:
+    """For the author once their 48 hours are over: that they are, and who can still correct the report."""
+    if (report.status != "submitted" or ctx.person is None or report.author_person_id != ctx.person.id
+            or editable(ctx, report) or overseer(ctx, report)):
+        return None
+    t = ctx.t
+    until = (report.created_at + EDIT_WINDOW).astimezone(ctx.config.tz)
+    when = f"{t.date(until.date())} {until:%H:%M}"
+    names = await people.coordinators_of(ctx.session, report.unit.province.cluster_id)
+    if names:
+        return t("⏱ You could change this report until {when}. Your cluster's coordinator ({names}) or an "
+                 "administrator can still correct it: ask them.", when=when, names=", ".join(names))
+    return t("⏱ You could change this report until {when}. An administrator can still correct it: ask them.",
+             when=when)
 
 
 def correctable(values: dict[str, Any]) -> list[str]:
@@ -87,11 +130,9 @@ async def open_mine(ctx: Context, arg: str) -> None:
     report = await _own_report(ctx, arg)
     if report is None:
         return
-    options = []
-    if editable(ctx, report):
-        options = [Option(ctx.t("✏️ Correct a field"), f"ed:{report.id}"),
-                   Option(ctx.t("🗑 Withdraw"), f"wd:{report.id}")]
-    ctx.say(card(ctx, report), options, columns=2)
+    note = await window_note(ctx, report)
+    text = Safe(card(ctx, report) + ("\n" + note if note else ""))
+    ctx.say(text, report_actions(ctx, report), columns=2)
 
 
 async def _own_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
@@ -104,18 +145,39 @@ async def _own_report(ctx: Context, arg: str, *, lock: bool = False) -> Report |
 
 
 async def _changeable_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
-    """The sender's own report, if it may still be changed; otherwise says why and returns None."""
+    """The sender's own report, if they may still withdraw it; otherwise says why and returns None."""
     report = await _own_report(ctx, arg, lock=lock)
     if report is not None and not editable(ctx, report):
-        ctx.say(ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
-                      id=report.id))
+        await _say_closed(ctx, report)
         return None
     return report
 
 
+async def _correctable_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:
+    """A report the sender may correct: their own within 48 hours, or any of their scope for a coordinator or
+    an admin. Otherwise says why (or, outside their scope, the same as for a report that does not exist)."""
+    report_id = small_int(arg)
+    report = await reports.get(ctx.session, report_id, lock=lock) if report_id is not None else None
+    scope = Scope.of(ctx.person)
+    if report is None or scope is None or not (scope.contains(report) or report.author_person_id == (
+            ctx.person.id if ctx.person else None)):
+        ctx.notice = ctx.t("That report is not available.")
+        return None
+    if not may_correct(ctx, report):
+        await _say_closed(ctx, report)
+        return None
+    return report
+
+
+async def _say_closed(ctx: Context, report: Report) -> None:
+    note = await window_note(ctx, report) if report.status == "submitted" else None
+    ctx.say(note or ctx.t("Report #{id} can no longer be changed (48 hours have passed, or it was withdrawn).",
+                          id=report.id))
+
+
 @action("ed", roles=REPORTERS)
 async def choose_correction(ctx: Context, arg: str) -> None:
-    report = await _changeable_report(ctx, arg)
+    report = await _correctable_report(ctx, arg)
     if report is None:
         return
     values = values_of(report)
@@ -123,15 +185,25 @@ async def choose_correction(ctx: Context, arg: str) -> None:
             [Option(ctx.t(FIELDS[k].label), f"ec:{report.id}:{k}") for k in correctable(values)], columns=2)
 
 
+def correction_values(report: Report) -> dict[str, Any]:
+    """The report as draft values, every field it asks present (``None`` where it was skipped), so that a
+    correction asks only what the change itself calls for: the partner's name after "Another partner", the
+    new kind's own questions after a change of kind."""
+    values = values_of(report)
+    for key in field_keys(values):
+        values.setdefault(key, None)
+    return values
+
+
 @action("ec", roles=REPORTERS)
 async def start_correction(ctx: Context, arg: str) -> None:
     from handlers.flows import ask
 
     report_id, _, key = arg.partition(":")
-    report = await _changeable_report(ctx, report_id)
+    report = await _correctable_report(ctx, report_id)
     if report is None:
         return
-    values = values_of(report)
+    values = correction_values(report)
     if key not in correctable(values):
         return
     if ctx.conversation.flow is not None:
@@ -139,7 +211,7 @@ async def start_correction(ctx: Context, arg: str) -> None:
         return
     ctx.conversation.flow = CORRECT
     ctx.set_state(draft={"token": f"correct-{report.id}", "report": report.id, "started": ctx.now.isoformat(),
-                         "values": values, "before": values, "history": []})
+                         "values": values, "before": values, "history": [], "corrects": key})
     await ask(ctx, key)
 
 
@@ -179,13 +251,13 @@ async def on_correction(ctx: Context, arg: str) -> None:
         return
     draft = ctx.state["draft"]
     if arg == "again":
-        await ask(ctx, draft.get("at") or "description")
+        await ask(ctx, draft.get("corrects") or draft.get("at") or "description")
         return
     end_flow(ctx)
     if arg != "save":
         ctx.say(ctx.t("The correction was cancelled. The report is unchanged."))
         return
-    report = await _changeable_report(ctx, str(draft["report"]), lock=True)
+    report = await _correctable_report(ctx, str(draft["report"]), lock=True)
     if report is None:
         return
     assert ctx.person is not None

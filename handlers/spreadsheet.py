@@ -1,4 +1,5 @@
-"""Reports as an XLSX workbook: one row per report with every field, and a summary sheet.
+"""Reports as an XLSX workbook: one row per report with every field it has, and a summary sheet. Every XLSX
+the bot sends (the digest's, /export's) is made here.
 
     write_reports_workbook(rows, summary_rows, locale) -> bytes
 
@@ -11,8 +12,12 @@ many there are. For producers that are themselves asynchronous, ``ReportsWorkboo
         book.add(row)
     data = book.finish(summary_rows)
 
-Headers and labels are in ``locale``; dates are real dates, figures and amounts real numbers, times local
-(``tz``) without a zone, since Excel has none.
+Headers and labels are in ``locale``; dates are real dates (all dd/mm/yyyy, times dd/mm/yyyy hh:mm), figures
+and amounts real numbers with thousands separators (``#,##0``), times local (``tz``) without a zone, since Excel
+has none. Every sheet opens with its header frozen and an autofilter on it. Columns are those the reports have
+(``Columns``): a column per measure and currency with a figure, the details of the kinds present, the position
+and a map link only where there are positions. Photos are counted: Telegram's file links are private, and no
+public link exists yet.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +37,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from handlers.i18n import N_, Translator
-from handlers.measures import DECIMAL, MEASURES, MONEY
+from handlers.measures import DECIMAL, FIGURE_SETS, MEASURES, MONEY
+from handlers.positions import map_url, near_text
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.report_values import DETAILS
 from storage.digests import ReportRow
@@ -62,6 +69,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
     ("place", N_("Place"), 20),
     ("latitude", N_("Latitude"), 10),
     ("longitude", N_("Longitude"), 10),
+    ("map", N_("Map"), 12),
     ("photos", N_("Photos"), 8),
     ("description", N_("Description"), 60),
     ("status", N_("Status"), 10),
@@ -74,7 +82,9 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
 )
 MEASURES_AFTER = "venue"
 MONEY_FORMAT = "#,##0"
+COUNT_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.###"
+POSITION_FORMAT = "0.00000"
 
 _VENUES = dict(FIELDS["venue"].choices)
 _STATUSES = {"submitted": N_("submitted"), "withdrawn": N_("withdrawn"), "voided": N_("voided")}
@@ -88,28 +98,74 @@ def sheet_title(t: Translator, msgid: str) -> str:
     return title[:31] or msgid[:31]
 
 
-class ReportsWorkbook:
-    """``figures``: the (measure, currency) columns to have, in order (``measure_columns``); by default one
-    per measure, values in đồng."""
+@dataclass(frozen=True)
+class Columns:
+    """Which of the optional columns a sheet has."""
 
-    def __init__(self, locale: str, *, tz: dt.tzinfo = DEFAULT_TZ,
+    figures: tuple[tuple[str, str], ...]  # (measure, currency), in the measures' order
+    details: tuple[str, ...] = DETAIL_FIELDS  # details (``report_values.DETAILS``) with a column
+    positions: bool = True  # latitude, longitude and a map link
+    statuses: bool = False  # status and its reason: only where withdrawn or voided reports are listed
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[ReportRow], *, statuses: bool = False) -> Columns:
+        """Exactly the columns ``rows`` have something in."""
+        rows = list(rows)
+        details = {key for row in rows for key, value in (row.details or {}).items() if value is not None}
+        return cls(figures=tuple(measure_columns(k for row in rows for k, n in row.measures.items() if n)),
+                   details=tuple(key for key in DETAIL_FIELDS if key in details),
+                   positions=any(row.latitude is not None for row in rows), statuses=statuses)
+
+    @classmethod
+    def of_figures(cls, measures: Iterable[tuple[str, str]], kinds: Iterable[str], *, positions: bool,
+                   statuses: bool = False) -> Columns:
+        """The columns of a period known by its totals (when rows are streamed): the measures with a figure,
+        and the details the kinds present and those measures' sets ask."""
+        figures = measure_columns(measures)
+        wanted: set[str] = set()
+        for kind in kinds:
+            if kind in KINDS:
+                wanted.update(KINDS[kind].details)
+                wanted.update(f for name in KINDS[kind].sets for f in FIGURE_SETS[name].fields)
+        present = {measure for measure, _ in figures}
+        wanted.update(f for figure_set in FIGURE_SETS.values() if present & set(figure_set.fields)
+                      for f in figure_set.fields)
+        return cls(figures=tuple(figures), details=tuple(key for key in DETAIL_FIELDS if key in wanted),
+                   positions=positions, statuses=statuses)
+
+
+ALL_COLUMNS = Columns(figures=tuple((key, "VND" if measure.kind == MONEY else "") for key, measure in MEASURES.items()),
+                      statuses=True)
+
+
+class ReportsWorkbook:
+    """``columns``: which optional columns to have (``Columns.of_rows``, ``Columns.of_figures``); ``figures``
+    alone names the measure columns and keeps every other one."""
+
+    def __init__(self, locale: str, *, tz: dt.tzinfo = DEFAULT_TZ, columns: Columns | None = None,
                  figures: list[tuple[str, str]] | None = None) -> None:
         self.t = Translator(locale, tz)
         self.tz = tz
         self.count = 0
-        self.figures = figures if figures is not None else [
-            (key, "VND" if measure.kind == MONEY else "") for key, measure in MEASURES.items()]
-        at = [key for key, _, _ in COLUMNS].index(MEASURES_AFTER) + 1
+        if columns is None:
+            columns = ALL_COLUMNS if figures is None else Columns(figures=tuple(figures), statuses=True)
+        self.figures = list(columns.figures)
+        dropped = {key for key in DETAIL_FIELDS if key not in columns.details}
+        if not columns.positions:
+            dropped |= {"latitude", "longitude", "map"}
+        if not columns.statuses:
+            dropped |= {"status", "status_reason"}
+        kept = [column for column in COLUMNS if column[0] not in dropped]
+        at = [key for key, _, _ in kept].index(MEASURES_AFTER) + 1
         measure_columns = [(f"{key}|{currency}", self._measure_header(key, currency), 14)
                            for key, currency in self.figures]
-        self.columns = [*COLUMNS[:at], *measure_columns, *COLUMNS[at:]]
+        self.columns = [*kept[:at], *measure_columns, *kept[at:]]
         self._book = Workbook(write_only=True)
         self._sheet: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, REPORTS_SHEET))
         self._summary: WriteOnlyWorksheet = self._book.create_sheet(sheet_title(self.t, SUMMARY_SHEET))
         for index, (_, _, width) in enumerate(self.columns, start=1):
             self._sheet.column_dimensions[_letter(index)].width = width
         self._sheet.freeze_panes = "C2"
-        self._sheet.auto_filter.ref = f"A1:{_letter(len(self.columns))}1"
         bold = Font(bold=True)
         self._sheet.append([self._cell(self._sheet, header if "|" in key else self.t(header), font=bold)
                             for key, header, _ in self.columns])
@@ -162,6 +218,15 @@ class ReportsWorkbook:
                 values.append(None if figure is None else self._cell(sheet, figure, number_format=number_format))
             elif key == "activity_date":
                 values.append(self._cell(sheet, row.activity_date, number_format=_DATE_FORMAT))
+            elif key in ("latitude", "longitude"):
+                position = getattr(row, key)
+                values.append(None if position is None else self._cell(sheet, position,
+                                                                        number_format=POSITION_FORMAT))
+            elif key == "map":
+                values.append(self._map(row))
+            elif key in ("id", "photos", "version"):
+                values.append(self._cell(sheet, getattr(row, key), number_format=COUNT_FORMAT if key == "photos"
+                                         else "0"))
             elif key in ("created_at", "updated_at"):
                 local = getattr(row, key).astimezone(self.tz).replace(tzinfo=None, microsecond=0)
                 values.append(self._cell(sheet, local, number_format=_TIME_FORMAT))
@@ -174,12 +239,22 @@ class ReportsWorkbook:
             elif key == "status":
                 values.append(t(_STATUSES[row.status]) if row.status in _STATUSES else row.status)
             elif key == "place":
-                values.append(details.get("place"))
+                values.append(details.get("place") or near_text(t, details.get("near")))
             elif key in DETAIL_FIELDS:
                 values.append(self._detail(key, details.get(key)))
             else:
                 values.append(getattr(row, key))
         return values
+
+    def _map(self, row: ReportRow) -> Any:
+        """An OpenStreetMap link to the position (the formula is ours, made of two numbers)."""
+        if row.latitude is None or row.longitude is None:
+            return None
+        url = map_url(row.latitude, row.longitude)
+        label = self.t("Map").replace('"', "")
+        cell = WriteOnlyCell(self._sheet, value=f'=HYPERLINK("{url}","{label}")')
+        cell.font = Font(color="0563C1", underline="single")
+        return cell
 
     def _detail(self, key: str, value: Any) -> Any:
         if value is None:
@@ -193,26 +268,37 @@ class ReportsWorkbook:
 
     def finish(self, summary_rows: list[tuple[str, object]]) -> bytes:
         """Write the summary sheet ((label, value) rows, already in the workbook's language) and the file."""
-        self._summary.column_dimensions["A"].width = 48
-        self._summary.column_dimensions["B"].width = 20
+        self._sheet.auto_filter.ref = f"A1:{_letter(len(self.columns))}{self.count + 1}"
+        summary = self._summary
+        summary.column_dimensions["A"].width = 48
+        summary.column_dimensions["B"].width = 20
+        summary.freeze_panes = "A2"
         bold = Font(bold=True)
+        summary.append([self._cell(summary, self.t("Figure"), font=bold),
+                        self._cell(summary, self.t("Value"), font=bold)])
         for label, value in summary_rows:
             if value is None:  # a heading
-                self._summary.append([self._cell(self._summary, str(label), font=bold)])
+                summary.append([self._cell(summary, str(label), font=bold)])
             else:
-                self._summary.append([self._text(self._summary, str(label)),
-                                      self._text(self._summary, _plain(value))])
+                summary.append([self._text(summary, str(label)), self._value(summary, value)])
+        summary.auto_filter.ref = f"A1:B{len(summary_rows) + 1}"
         buffer = io.BytesIO()
         self._book.save(buffer)
         return buffer.getvalue()
 
-
-def _plain(value: object) -> object:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float | Decimal | str | dt.date):
-        return value
-    return str(value)
+    def _value(self, sheet: WriteOnlyWorksheet, value: object) -> Any:
+        """A summary value as a number, a date or text, formatted like the reports sheet."""
+        if isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, dt.datetime):
+            local = value.astimezone(self.tz).replace(tzinfo=None, microsecond=0)
+            return self._cell(sheet, local, number_format=_TIME_FORMAT)
+        if isinstance(value, dt.date):
+            return self._cell(sheet, value, number_format=_DATE_FORMAT)
+        if isinstance(value, int | float | Decimal):
+            whole = value == int(value)
+            return self._cell(sheet, value, number_format=COUNT_FORMAT if whole else DECIMAL_FORMAT)
+        return self._text(sheet, str(value))
 
 
 def _letter(index: int) -> str:
@@ -231,10 +317,13 @@ def measure_columns(found: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def write_reports_workbook(rows: Iterable[ReportRow | Report], summary_rows: list[tuple[str, object]], locale: str,
-                           *, tz: dt.tzinfo = DEFAULT_TZ, figures: list[tuple[str, str]] | None = None) -> bytes:
-    """The XLSX file: a sheet with one row per report (every field), then the summary sheet.
+                           *, tz: dt.tzinfo = DEFAULT_TZ, columns: Columns | None = None) -> bytes:
+    """The XLSX file: a sheet with one row per report (the columns they have something in, unless ``columns``
+    says otherwise), then the summary sheet.
 
     ``summary_rows`` are (label, value) pairs in ``locale``; a value of ``None`` makes the label a heading."""
-    book = ReportsWorkbook(locale, tz=tz, figures=figures)
-    book.add_all(rows)
+    listed = [row if isinstance(row, ReportRow) else ReportRow.from_report(row) for row in rows]
+    book = ReportsWorkbook(locale, tz=tz, columns=columns or Columns.of_rows(
+        listed, statuses=any(row.status != "submitted" for row in listed)))
+    book.add_all(listed)
     return book.finish(summary_rows)

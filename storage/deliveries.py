@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Integer, column, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Delivery, Identity, JobRun, Person
+from storage.models import Delivery, Identity, JobRun, Person, Province, Unit
 
 MAX_ATTEMPTS = 8
 # Column added by migration 0004; read and written by name until the model declares it.
@@ -191,14 +191,46 @@ class DeliveryStatus:
     status: str
     sent_at: dt.datetime | None
     error: str | None
+    key: str = ""
+    role: str | None = None
+    unit_name: str | None = None  # an officer's unit
 
 
-async def statuses(session: AsyncSession, key: str) -> list[DeliveryStatus]:
+async def statuses(session: AsyncSession, *keys: str) -> list[DeliveryStatus]:
+    """Every recipient of the deliveries ``keys`` and how it went, in the order planned."""
+    if not keys:
+        return []
     rows = (await session.execute(
-        select(Delivery.recipient, Person.display_name, Delivery.status, Delivery.sent_at, Delivery.error)
-        .outerjoin(Person, Person.id == Delivery.person_id).where(Delivery.key == key).order_by(Delivery.id)
+        select(Delivery.recipient, Person.display_name, Delivery.status, Delivery.sent_at, Delivery.error,
+               Delivery.key, Person.role, Unit.name)
+        .outerjoin(Person, Person.id == Delivery.person_id).outerjoin(Unit, Unit.id == Person.unit_id)
+        .where(Delivery.key.in_(keys)).order_by(Delivery.id)
     )).all()
     return [DeliveryStatus(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class BlockedIdentity:
+    recipient: str  # "telegram:<chat id>"
+    person_name: str
+    role: str | None
+    unit_name: str | None
+    blocked_at: dt.datetime | None
+
+
+async def blocked_in_cluster(session: AsyncSession, cluster_id: int) -> list[BlockedIdentity]:
+    """People of a cluster (its coordinators, the officers of its units) who blocked the bot on some channel:
+    unreachable whether or not anything was planned for them this week."""
+    officers = select(Unit.id).join(Province, Province.code == Unit.province_code).where(
+        Province.cluster_id == cluster_id)
+    rows = (await session.execute(
+        select(Identity.channel, Identity.chat_id, Person.display_name, Person.role, Unit.name, Identity.blocked_at)
+        .join(Person, Person.id == Identity.person_id).outerjoin(Unit, Unit.id == Person.unit_id)
+        .where(Identity.blocked_at.is_not(None),
+               ((Person.role == "coordinator") & (Person.cluster_id == cluster_id))
+               | ((Person.role == "officer") & Person.unit_id.in_(officers)))
+        .order_by(Person.display_name, Identity.id))).all()
+    return [BlockedIdentity(f"{channel}:{chat}", name, role, unit, at) for channel, chat, name, role, unit, at in rows]
 
 
 async def count_by_status(session: AsyncSession, key_prefix: str) -> dict[str, int]:

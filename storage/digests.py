@@ -218,6 +218,13 @@ class UnitStatus:
     silent_weeks: int  # consecutive weeks up to this one with neither a report nor an answer (capped)
     last_report: dt.date | None  # within the trend window
     ignored_reminders: bool  # reminded this week and the one before, and answered neither
+    # The last day the unit accounted for, up to the week's end: its latest report's date, or the last day of
+    # the latest week it answered "nothing to report" for. None: it never reported nor answered.
+    last_heard: dt.date | None = None
+
+    @property
+    def never_reported(self) -> bool:
+        return self.last_heard is None
 
 
 @dataclass
@@ -232,15 +239,23 @@ class DigestData:
     highlights: list[Highlight] = field(default_factory=list)
     units: list[UnitStatus] = field(default_factory=list)
     trend: list[tuple[IsoWeek, Counter[str]]] = field(default_factory=list)  # oldest first, ends with `week`
+    # (week, people who took part, gift packages), oldest first, ends with `week`
+    trend_figures: list[tuple[IsoWeek, Decimal, Decimal]] = field(default_factory=list)
 
     @property
     def silent_this_week(self) -> list[UnitStatus]:
         """Silent this week but not the week before (those are in ``silent_for_weeks``)."""
-        return [u for u in self.units if u.silent_weeks == 1]
+        return [u for u in self.units if u.silent_weeks == 1 and not u.never_reported]
 
     @property
     def silent_for_weeks(self) -> list[UnitStatus]:
-        return sorted((u for u in self.units if u.silent_weeks >= 2), key=lambda u: (-u.silent_weeks, u.name))
+        """Silent for two weeks or more, having reported before: the longest silent first."""
+        return sorted((u for u in self.units if u.silent_weeks >= 2 and not u.never_reported),
+                      key=lambda u: (u.last_heard or dt.date.min, u.name))
+
+    @property
+    def never_reported(self) -> list[UnitStatus]:
+        return [u for u in self.units if u.never_reported]
 
     @property
     def ignoring_reminders(self) -> list[UnitStatus]:
@@ -255,37 +270,77 @@ async def clusters(session: AsyncSession) -> list[Cluster]:
     return list((await session.scalars(select(Cluster).order_by(Cluster.number))).all())
 
 
-async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> DigestData:
-    scope = Scope.cluster(cluster.id)
+async def trend(session: AsyncSession, scope: Scope, week: IsoWeek) -> list[tuple[IsoWeek, Counter[str]]]:
+    """Reports by kind in each of the ``TREND_WEEKS`` weeks ending with ``week``, oldest first."""
     first = week.shift(-(TREND_WEEKS - 1))
-    provinces = dict((await session.execute(
-        select(Province.code, Province.name).where(Province.cluster_id == cluster.id))).all())
-    data = DigestData(
-        cluster_id=cluster.id, cluster_number=cluster.number, cluster_name=cluster.name, week=week,
-        current=await figures(session, start=week.start, end=week.end, scope=scope),
-        previous=await figures(session, start=week.previous.start, end=week.previous.end, scope=scope),
-        province_names=provinces,
-    )
-    for province in data.current.by_province:  # a unit moved to another cluster keeps its province's name
-        if province not in provinces:
-            provinces[province] = await session.scalar(select(Province.name).where(Province.code == province)) \
-                or province
+    counts: Any = (select(Report.activity_date, Report.kind, func.count(Report.id))
+                   .where(Report.status == "submitted", Report.activity_date >= first.start,
+                          Report.activity_date <= week.end)
+                   .group_by(Report.activity_date, Report.kind))
+    weeks: dict[IsoWeek, Counter[str]] = {first.shift(n): Counter() for n in range(TREND_WEEKS)}
+    for day, kind, n in await session.execute(scope.reports(counts)):
+        weeks[IsoWeek.of(day)][kind] += n
+    return sorted(weeks.items())
 
-    # One pass over the trend window gives the trend and, per unit, the weeks it reported in.
-    weekly: Any = (select(Report.unit_id, Report.activity_date, Report.kind, func.count(Report.id))
-              .where(Report.status == "submitted", Report.activity_date >= first.start,
-                     Report.activity_date <= week.end)
-              .group_by(Report.unit_id, Report.activity_date, Report.kind))
-    trend: dict[IsoWeek, Counter[str]] = {first.shift(n): Counter() for n in range(TREND_WEEKS)}
+
+# What the second panel of the chart follows, week by week: people who took part, and gift packages.
+PEOPLE_MEASURES = ("participants_ours", "participants_partner")
+GIFT_MEASURES = ("gift_packages",)
+
+
+async def trend_figures(session: AsyncSession, scope: Scope, week: IsoWeek) -> list[tuple[IsoWeek, Decimal, Decimal]]:
+    """(week, people who took part, gift packages) for each of the ``TREND_WEEKS`` weeks, oldest first."""
+    first = week.shift(-(TREND_WEEKS - 1))
+    sums: Any = (select(Report.activity_date, ReportMeasure.measure, func.sum(ReportMeasure.amount))
+                 .join(ReportMeasure, ReportMeasure.report_id == Report.id)
+                 .where(Report.status == "submitted", Report.activity_date >= first.start,
+                        Report.activity_date <= week.end,
+                        ReportMeasure.measure.in_((*PEOPLE_MEASURES, *GIFT_MEASURES)))
+                 .group_by(Report.activity_date, ReportMeasure.measure))
+    people: dict[IsoWeek, Decimal] = {first.shift(n): Decimal(0) for n in range(TREND_WEEKS)}
+    gifts = dict(people)
+    for day, measure, amount in await session.execute(scope.reports(sums)):
+        target = people if measure in PEOPLE_MEASURES else gifts
+        target[IsoWeek.of(day)] += exact(amount)
+    return [(w, people[w], gifts[w]) for w in sorted(people)]
+
+
+async def unit_statuses(session: AsyncSession, scope: Scope, week: IsoWeek) -> list[UnitStatus]:
+    """Every active unit in ``scope`` and how it stands for ``week``: its reports, its answer, how long it has
+    been silent and since when. The digest and /silent both read this, so they never disagree."""
+    first = week.shift(-(TREND_WEEKS - 1))
+    weekly: Any = (select(Report.unit_id, Report.activity_date, func.count(Report.id))
+                   .where(Report.status == "submitted", Report.activity_date >= first.start,
+                          Report.activity_date <= week.end)
+                   .group_by(Report.unit_id, Report.activity_date))
     unit_weeks: dict[int, Counter[IsoWeek]] = defaultdict(Counter)
     last_report: dict[int, dt.date] = {}
-    for unit_id, day, kind, n in (await session.execute(scope.reports(weekly))):
-        iso = IsoWeek.of(day)
-        trend[iso][kind] += n
-        unit_weeks[unit_id][iso] += n
+    for unit_id, day, n in await session.execute(scope.reports(weekly)):
+        unit_weeks[unit_id][IsoWeek.of(day)] += n
         if unit_id not in last_report or day > last_report[unit_id]:
             last_report[unit_id] = day
-    data.trend = sorted(trend.items())
+    last_heard: dict[int, dt.date] = dict(last_report)
+    # Units with no report in the window: their latest report before it, one index seek each (unit, date) rather
+    # than a scan of their whole history.
+    latest = (select(Report.activity_date).where(Report.unit_id == Unit.id, Report.status == "submitted",
+                                                 Report.activity_date < first.start)
+              .order_by(Report.activity_date.desc()).limit(1).scalar_subquery())
+    earlier: Any = select(Unit.id, latest).where(Unit.active)
+    if last_report:
+        earlier = earlier.where(Unit.id.not_in(list(last_report)))
+    for unit_id, day in await session.execute(scope.units(earlier)):
+        if day is not None:
+            last_heard[unit_id] = day
+    answered_ever: Any = (select(UnitWeek.unit_id, func.max(UnitWeek.week)).join(Unit, Unit.id == UnitWeek.unit_id)
+                          .where(UnitWeek.nothing_to_report_at.is_not(None), UnitWeek.week <= str(week))
+                          .group_by(UnitWeek.unit_id))
+    for unit_id, label in await session.execute(scope.units(answered_ever)):
+        try:
+            covered = IsoWeek.parse(label).end
+        except ValueError:
+            continue
+        if unit_id not in last_heard or covered > last_heard[unit_id]:
+            last_heard[unit_id] = covered
 
     unit_query: Any = select(Unit.id, Unit.code, Unit.name, Unit.province_code).where(Unit.active)
     units = (await session.execute(scope.units(unit_query).order_by(Unit.province_code, Unit.name))).all()
@@ -300,18 +355,40 @@ async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> Dig
             answered[unit_id].add(IsoWeek.parse(label))
         if reminded_at is not None:
             reminded[unit_id].add(IsoWeek.parse(label))
+    statuses = []
     for unit_id, code, name, province in units:
         spoke = set(unit_weeks[unit_id]) | answered[unit_id]
         silent = 0
         while silent < TREND_WEEKS and week.shift(-silent) not in spoke:
             silent += 1
         ignored = all(w in reminded[unit_id] and w not in spoke for w in (week, week.previous))
-        data.units.append(UnitStatus(
+        statuses.append(UnitStatus(
             id=unit_id, code=code, name=name, province_code=province,
             reports_this_week=unit_weeks[unit_id][week],
             answered_nothing=week in answered[unit_id], silent_weeks=silent,
-            last_report=last_report.get(unit_id), ignored_reminders=ignored,
+            last_report=last_report.get(unit_id), ignored_reminders=ignored, last_heard=last_heard.get(unit_id),
         ))
+    return statuses
+
+
+async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> DigestData:
+    scope = Scope.cluster(cluster.id)
+    provinces = dict((await session.execute(
+        select(Province.code, Province.name).where(Province.cluster_id == cluster.id))).all())
+    data = DigestData(
+        cluster_id=cluster.id, cluster_number=cluster.number, cluster_name=cluster.name, week=week,
+        current=await figures(session, start=week.start, end=week.end, scope=scope),
+        previous=await figures(session, start=week.previous.start, end=week.previous.end, scope=scope),
+        province_names=provinces,
+    )
+    for province in data.current.by_province:  # a unit moved to another cluster keeps its province's name
+        if province not in provinces:
+            provinces[province] = await session.scalar(select(Province.name).where(Province.code == province)) \
+                or province
+
+    data.trend = await trend(session, scope, week)
+    data.trend_figures = await trend_figures(session, scope, week)
+    data.units = await unit_statuses(session, scope, week)
     data.highlights = await highlights(session, scope, week)
     return data
 
@@ -529,6 +606,10 @@ async def unbind_group(session: AsyncSession, *, channel: str, chat_id: str) -> 
 
 async def unit_name(session: AsyncSession, unit_id: int) -> str | None:
     return await session.scalar(select(Unit.name).where(Unit.id == unit_id))
+
+
+async def cluster_unit_ids(session: AsyncSession, cluster_id: int) -> list[int]:
+    return list((await session.scalars(Scope.cluster(cluster_id).units(select(Unit.id)))).all())
 
 
 async def cluster_by_id(session: AsyncSession, cluster_id: int) -> Cluster | None:

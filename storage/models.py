@@ -115,6 +115,9 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20))
     province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the unit is (optional, from the registry file): names the place of a position an officer shares.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
     province: Mapped[Province] = relationship(lazy="joined")
     pairs: Mapped[list[TwinningPair]] = relationship(back_populates="unit", order_by="TwinningPair.id")

@@ -8,7 +8,9 @@ import secrets
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.folding import fold
 from storage.models import Cluster, Identity, Invite, Person, Unit
+from storage.scope import Scope
 
 ROLES = ("officer", "coordinator", "admin")
 # No 0/O/1/I/L: invite codes are read aloud over the phone and typed on Zalo.
@@ -26,6 +28,22 @@ async def identity(session: AsyncSession, channel: str, external_id: str) -> Ide
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
     return await session.scalar(select(Unit).where(func.upper(Unit.code) == code.strip().upper()))
+
+
+async def units_named(session: AsyncSession, text: str, scope: Scope | None = None, *, limit: int = 8) -> list[Unit]:
+    """Active units whose name holds ``text`` (accents and case aside), those whose name starts with it
+    first; within ``scope`` if given. Unit lists are short (a few hundred), so they are matched here."""
+    key = fold(text)
+    if not key:
+        return []
+    query = select(Unit).where(Unit.active)
+    if scope is not None:
+        query = scope.units(query)
+    units = (await session.scalars(query.order_by(Unit.name))).all()
+    words = key.split()
+    found = [u for u in units if all(word in fold(u.name) for word in words) or key == fold(u.code)]
+    return sorted(found, key=lambda u: (not fold(u.name).startswith(key) and key not in fold(u.name),
+                                        len(u.name)))[:limit]
 
 
 async def cluster_by_number(session: AsyncSession, number: int) -> Cluster | None:
@@ -113,3 +131,11 @@ async def names(session: AsyncSession, person_ids: set[int | None]) -> dict[int,
         return {}
     rows = await session.execute(select(Person.id, Person.display_name).where(Person.id.in_(wanted)))
     return {pid: name for pid, name in rows}
+
+
+async def coordinators_of(session: AsyncSession, cluster_id: int | None) -> list[str]:
+    """The names of a cluster's coordinators, to tell an officer whom to ask."""
+    if cluster_id is None:
+        return []
+    return list((await session.scalars(select(Person.display_name).where(
+        Person.role == "coordinator", Person.cluster_id == cluster_id).order_by(Person.display_name))).all())

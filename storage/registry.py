@@ -50,7 +50,7 @@ COUNTRIES = ("CN", "LA", "KH")
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 _CLUSTER_FIELDS = {"number", "name", "provinces", "leader", "deputy", "basis"}
-_UNIT_FIELDS = {"code", "name", "kind", "province"}
+_UNIT_FIELDS = {"code", "name", "kind", "province", "lat", "lon"}
 _PAIR_FIELDS = {"code", "unit", "partner", "country", "partner_province", "kind", "signed", "note"}
 
 
@@ -183,6 +183,8 @@ class UnitSpec:
     name: str
     kind: str
     province_code: str
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass
@@ -380,8 +382,20 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         if item["kind"] not in UNIT_KINDS:
             problem(item.line_of("kind"), f"unit kind {item['kind']!r} is not one of {', '.join(UNIT_KINDS)}")
         province_code = province(item, "province")
+        latitude, longitude = item.get("lat"), item.get("lon")
+        if (latitude is None) != (longitude is None):
+            problem(item.line_of("lat" if latitude is not None else "lon"),
+                    f"unit {code}: give both lat and lon, or neither")
+            latitude = longitude = None
+        for key, value, bound in (("lat", latitude, 90), ("lon", longitude, 180)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or not -bound <= value <= bound):
+                problem(item.line_of(key), f"{key} {value!r} must be a number of degrees from {-bound} to {bound}")
+                latitude = longitude = None
         spec.units.append(
-            UnitSpec(code, text_field(item, "name", 200) or "", str(item["kind"]), province_code or "")
+            UnitSpec(code, text_field(item, "name", 200) or "", str(item["kind"]), province_code or "",
+                     float(latitude) if latitude is not None else None,
+                     float(longitude) if longitude is not None else None)
         )
 
     pair_codes: set[str] = set()
@@ -484,7 +498,8 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
 
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     for us in spec.units:
-        values = {"name": us.name, "kind": us.kind, "province_code": us.province_code, "active": True}
+        values = {"name": us.name, "kind": us.kind, "province_code": us.province_code, "active": True,
+                  "latitude": us.latitude, "longitude": us.longitude}
         unit = units.get(us.code)
         if unit is None:
             unit = Unit(code=us.code, **values)
@@ -565,13 +580,17 @@ async def export_registry(session: AsyncSession) -> str:
             doc["note"] = p.note
         return doc
 
+    def unit_doc(u: Unit) -> dict[str, Any]:
+        doc: dict[str, Any] = {"code": u.code, "name": u.name, "kind": u.kind,
+                               "province": _PROVINCE_NAMES[u.province_code]}
+        if u.latitude is not None and u.longitude is not None:
+            doc.update(lat=u.latitude, lon=u.longitude)
+        return doc
+
     body = {
         "version": 1,
         "clusters": [cluster_doc(c) for c in clusters],
-        "units": [
-            {"code": u.code, "name": u.name, "kind": u.kind, "province": _PROVINCE_NAMES[u.province_code]}
-            for u in units
-        ],
+        "units": [unit_doc(u) for u in units],
         "pairs": [pair_doc(p) for p in pairs if p.unit_id in unit_codes],
     }
     header = "# twinbot organisation registry; edit and load with `twinbot org import FILE`\n"

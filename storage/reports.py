@@ -79,12 +79,14 @@ def apply_values(report: Report, values: dict[str, Any], details: dict[str, Any]
     details = dict(details)
     if location.get("place"):
         details["place"] = location["place"]
+    if location.get("near"):
+        details["near"] = location["near"]  # the registry's nearest unit when the position was shared
     report.details = details
     set_measures(report, figures)
     report.search_text = fold(" ".join(
         part or "" for part in (report.description, report.partner_name, report.partner_province,
                                 values.get("unit_name"), details.get("place"), details.get("gift_items"),
-                                details.get("recipients"))
+                                details.get("recipients"), (details.get("near") or {}).get("name"))
     ))
 
 

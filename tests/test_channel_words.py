@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.channels.markup import render_plain, to_plain
+from bot.channels.markup import render_plain, to_plain, typable
 from bot.channels.telegram import keyboard
 from bot.channels.zalo.adapter import render as zalo_render
 from handlers import flows
@@ -113,7 +113,7 @@ def check_typable(reply: Reply, typed: Callable[[str], str | None], t: Translato
     """Every option can be chosen by typing what a typed channel shows for it."""
     for number, option in enumerate(reply.options, 1):
         if reply.free_input:
-            shown = option.word or option.label
+            shown = option.word or typable(option.label)
             verb = navigation(shown)
             assert typed(shown) == option.value or (verb is not None and option.value == f"f:_{verb}"), shown
         else:
@@ -136,7 +136,7 @@ async def test_every_question_fits_every_channel(core: Core, db: Database, clock
             if reply.options and not abilities.buttons:
                 # Skip, Back and Done are where the other options are: numbered, or as words to type.
                 if reply.free_input:
-                    assert all(f"“{o.word or o.label}”" in shown for o in reply.options), (name, where, shown)
+                    assert all(f"“{o.word or typable(o.label)}”" in shown for o in reply.options), (name, where, shown)
                 else:
                     assert f"{len(reply.options)}. {reply.options[-1].label}" in shown, (name, where, shown)
         location = next(reply for where, reply in screens if where.endswith("/location"))

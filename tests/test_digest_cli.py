@@ -30,7 +30,7 @@ def test_preview_writes_text_chart_and_spreadsheet_per_language(sample_db: Path,
                            for ext in ("txt", "html", "png", "xlsx"))
     assert len(out.splitlines()) == 8
     english = (workdir / "out" / "digest-cluster2-2026-W47-en.txt").read_text(encoding="utf-8")
-    assert english.startswith("📊 Cluster 2 – week 47/2026 (16/11/2026 – 22/11/2026)") and "<b>" not in english
+    assert english.startswith("📊 Cluster 2 – week 16/11 – 22/11/2026") and "<b>" not in english
     assert (workdir / "out" / "digest-cluster2-2026-W47-vi.png").read_bytes().startswith(PNG_MAGIC)
     book = load_workbook(io.BytesIO((workdir / "out" / "digest-cluster2-2026-W47-vi.xlsx").read_bytes()))
     assert len(book.sheetnames) == 2

@@ -80,3 +80,67 @@ async def test_text_that_looks_like_a_formula_stays_text(core: Core, db: Databas
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=")]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+async def test_every_sheet_opens_ready_to_use(core: Core, db: Database, clock: Clock) -> None:
+    """Read back: autofilter and frozen header on both sheets, one date format, #,##0 on figures and money, a
+    column per measure the period has and none for the rest, medicine value apart from gifts, the photos
+    counted, the map link where a report has a position."""
+    from openpyxl.utils import get_column_letter
+
+    day = clock().date()
+    await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", kind="donation", day=day - dt.timedelta(days=2),
+                 amount="1500000", packages=30)
+    await report(db, clock, "LCA-THON-COC-PHUONG", kind="medical", day=day - dt.timedelta(days=5),
+                 amount="200", currency="USD")
+    async with db.unit_of_work() as uow:  # a shared position and two photos on the first report
+        from storage.models import Report, ReportPhoto
+
+        first = await uow.session.get(Report, 1)
+        assert first is not None
+        first.latitude, first.longitude = 22.50612, 103.96701
+        first.photos = [ReportPhoto(position=n, channel="telegram", file_id=f"f{n}") for n in range(2)]
+        await uow.commit()
+    coordinator = await person(core, db, clock, "coord", "coordinator", cluster=2, lang="vi")
+    await coordinator.send("/export tháng này")
+    [xlsx] = coordinator.files
+    book = load_workbook(io.BytesIO(xlsx.content))
+    reports_sheet, summary = book.worksheets
+    for sheet in (reports_sheet, summary):
+        assert sheet.freeze_panes in ("C2", "A2"), sheet.title
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), sheet.title
+        assert int(sheet.auto_filter.ref.rsplit(":", 1)[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == sheet.max_row
+    header = [cell.value for cell in reports_sheet[1]]
+    column = {name: index for index, name in enumerate(header, start=1)}
+    assert all(reports_sheet.cell(1, n).font.b for n in column.values())
+    # Only the columns the month has: its measures (medicine apart from gifts, each in its currency), the details
+    # of its kinds, the position; no withdrawn-only status, no column for measures nobody reported.
+    assert {"Trị giá quà tặng (VND)", "Trị giá thuốc (USD)", "Số suất quà"} <= set(header)
+    assert "Trị giá quà tặng (USD)" not in header and "Số đoàn" not in header and "Trạng thái" not in header
+    assert "Hình thức giao lưu" not in header and "Quà tặng" in header
+    assert len(header) < 30
+    rows = {reports_sheet.cell(r, column["Báo cáo số"]).value: r for r in range(2, reports_sheet.max_row + 1)}
+    donation, medical = rows[1], rows[2]
+    money = reports_sheet.cell(donation, column["Trị giá quà tặng (VND)"])
+    assert money.value == 1500000 and money.number_format == "#,##0"
+    assert reports_sheet.cell(donation, column["Số suất quà"]).number_format == "#,##0"
+    assert reports_sheet.cell(medical, column["Trị giá thuốc (USD)"]).value == 200
+    assert reports_sheet.cell(medical, column["Trị giá quà tặng (VND)"]).value is None
+    # Dates: real dates, one format for days, the same one with the time for timestamps.
+    date = reports_sheet.cell(donation, column["Ngày"])
+    assert date.is_date and date.number_format == "dd/mm/yyyy"
+    assert reports_sheet.cell(donation, column["Thời điểm gửi"]).number_format == "dd/mm/yyyy hh:mm"
+    photos = reports_sheet.cell(donation, column["Ảnh"])
+    assert photos.value == 2 and reports_sheet.cell(medical, column["Ảnh"]).value == 0
+    link = reports_sheet.cell(donation, column["Bản đồ"]).value
+    assert link.startswith('=HYPERLINK("https://www.openstreetmap.org/?mlat=22.50612&mlon=103.96701')
+    assert reports_sheet.cell(medical, column["Bản đồ"]).value is None
+    assert get_column_letter(len(header)) in reports_sheet.auto_filter.ref
+    # The summary: a header, real numbers and dates in the same formats.
+    figures = {row[0].value: row[1] for row in summary.iter_rows(min_row=2)
+               if len(row) > 1 and row[1].value is not None}
+    assert [c.value for c in summary[1]][:2] == ["Số liệu", "Giá trị"]
+    assert figures["Từ ngày"].is_date and figures["Từ ngày"].number_format == "dd/mm/yyyy"
+    assert figures["Trị giá quà tặng (VND)"].value == 1500000
+    assert figures["Trị giá quà tặng (VND)"].number_format == "#,##0"
+    assert figures["Báo cáo"].value == 2

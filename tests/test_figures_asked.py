@@ -99,6 +99,7 @@ async def test_an_implausible_figure_is_confirmed_before_it_counts(core: Core, d
     said = await me.send(option_number(said, "Continue"))
     said = await me.send("Skip")  # who received it
     said = await walk(me, {"Describe": "Trao quà", "Send photos": "Skip", "Where exactly?": "Skip"}, said)
+    said = await me.send(option_number(said, "Fix"))
     said = await me.send(option_number(said, "Participants (our side)"))
     said = await me.send("150.000")
     assert "150,000 is more than such a figure usually is" in said
@@ -213,6 +214,7 @@ async def test_a_removed_figure_no_longer_counts(core: Core, db: Database, clock
     said = await me.send("20tr")
     said = await walk(me, {"Who received it?": "Skip", "Describe": "Trao quà", "Send photos": "Skip",
                            "Where exactly?": "Skip"}, said)
+    said = await me.send(option_number(said, "Fix"))
     said = await me.send(option_number(said, "Gift packages"))
     said = await me.send("Remove this figure")
     assert "Please check your report" in said and "Gift packages" not in said.split("Please check")[1].split(

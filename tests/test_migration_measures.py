@@ -69,9 +69,7 @@ async def old_db(tmp_path: Path) -> AsyncIterator[Database]:
     else:
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     await migrate.upgrade(db, "0005")
-    async with db.unit_of_work() as uow:
-        await registry.apply_registry(uow.session, registry.load_registry_file(registry.SAMPLE_REGISTRY))
-        await uow.commit()
+    await registry_at_0005(db)
     yield db
     await db.dispose()
     if TEST_DB_URL:
@@ -79,6 +77,37 @@ async def old_db(tmp_path: Path) -> AsyncIterator[Database]:
         async with setup.engine.begin() as conn:
             await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         await setup.dispose()
+
+
+async def registry_at_0005(db: Database) -> None:
+    """The sample registry in a database at 0005, whose units have none of the columns added since (0009's
+    position): clusters and provinces through the models, units and pairs as 0005 stores them."""
+    from sqlalchemy import insert
+
+    from storage.models import Cluster, Province, TwinningPair, Unit
+
+    spec = registry.load_registry_file(registry.SAMPLE_REGISTRY)
+    units = Unit.__table__
+    async with db.unit_of_work() as uow:
+        s = uow.session
+        await registry.seed_provinces(s)
+        clusters = {}
+        for cs in spec.clusters:
+            clusters[cs.number] = Cluster(number=cs.number, name=cs.name, leader_province_code=cs.leader,
+                                          deputy_province_code=cs.deputy, basis=cs.basis)
+            s.add(clusters[cs.number])
+        await s.flush()
+        for province in (await s.scalars(select(Province))).all():
+            province.cluster_id = next((clusters[cs.number].id for cs in spec.clusters
+                                        if province.code in cs.province_codes), None)
+        await s.execute(insert(units), [{"code": u.code, "name": u.name, "kind": u.kind,
+                                         "province_code": u.province_code, "active": True} for u in spec.units])
+        ids = dict((await s.execute(select(units.c.code, units.c.id))).all())
+        s.add_all(TwinningPair(code=p.code, unit_id=ids[p.unit_code], partner_name=p.partner,
+                               partner_country=p.country, partner_province=p.partner_province, kind=p.kind,
+                               signed_on=p.signed_on, signed_precision=p.signed_precision, note=p.note)
+                  for p in spec.pairs)
+        await uow.commit()
 
 
 async def insert_old(db: Database) -> None:

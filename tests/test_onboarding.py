@@ -107,3 +107,23 @@ async def test_unknown_command_and_plain_text(core: Core, db: Database, clock: C
     await user.send(f"/start {await make_invite(db, clock)}")
     assert "I don't know the command /frobnicate" in await user.send("/frobnicate")
     assert "What would you like to do?" in await user.send("xin chào")
+
+
+async def test_admin_invites_an_officer_by_part_of_the_unit_name(core: Core, db: Database, clock: Clock) -> None:
+    admin = ConsoleChannel(core, user_id="admin", language_code="vi", clock=clock)
+    await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
+    # One unit holds the words: the invite is made at once, whatever the accents.
+    said = await admin.send("/invite officer song trang")
+    assert "Đồn Biên phòng Sông Trăng" in said and "?start=" in said
+    # Several do: they are offered, with their province, and the one picked gets the invite.
+    said = await admin.send("/invite cán bộ Pha Long 14d")
+    assert "Có nhiều đơn vị khớp với “Pha Long”" in said
+    assert "Đồn Biên phòng Pha Long (Lào Cai)" in said and "Thôn Lồ Cố Chin, xã Pha Long (Lào Cai)" in said
+    said = await admin.send(next(line.split(".")[0] for line in said.splitlines() if "Lồ Cố Chin" in line))
+    assert "Thôn Lồ Cố Chin, xã Pha Long" in said and "?start=" in said
+    code = said.split("?start=")[1].split()[0]
+    async with db.unit_of_work() as uow:
+        invite = await people.invite_by_code(uow.session, code)
+        assert invite is not None and invite.unit is not None and invite.unit.code == "LCA-THON-LO-CO-CHIN"
+        assert (invite.expires_at - clock()).days == 14
+    assert "Không có đơn vị nào mang mã hoặc tên “Atlantis”" in await admin.send("/invite officer Atlantis")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
 from bot.channels.console import ConsoleChannel
 from handlers.core import Core
+from storage import digests
 from storage.db import Database
 from tests.conftest import Clock
 from tests.reporting import person, report
@@ -175,11 +177,26 @@ async def test_void_withdraws_from_figures_with_reason_and_history(world: dict[s
     assert "Give a reason" in await admin.send(f"/void {post}")
 
 
-async def test_silent_units(world: dict[str, object]) -> None:
-    said = await user(world, "coordinator").send("/silent")
-    assert "No report in the last week" in said
+async def test_silent_units(world: dict[str, object], db: Database) -> None:
+    # /silent reads the ISO week as the digest does (this week by default, which began today), grouped by province.
+    coordinator = user(world, "coordinator")
+    said = await coordinator.send("/silent")
+    assert said.startswith("No report in the week 23/11/2026 – 29/11/2026 (27)\nThe week is not over yet.\n\n")
+    assert "\nLào Cai (" in said and "\nLai Châu (" in said
+    lao_cai = said.split("\nLào Cai (")[1].split("\n\n")[0]
+    assert "• Đồn Biên phòng CKQT Lào Cai: silent since 22/11/2026" in lao_cai
+    assert "• Thôn Cốc Phương, xã Bản Lầu: silent since 20/11/2026" in lao_cai
+    assert "• Đồn Biên phòng Pha Long: never reported" in lao_cai
+    said = await coordinator.send("/silent last")
+    assert said.startswith("No report in the week 16/11/2026 – 22/11/2026 (25)")
     assert "Đồn Biên phòng CKQT Lào Cai" not in said and "Thôn Cốc Phương" not in said
-    assert "Đồn Biên phòng Pha Long" in said or "Lai Châu" in said
+    # The digest of that week names the same units.
+    async with db.unit_of_work() as uow:
+        cluster = await digests.cluster_by_number(uow.session, 2)
+        assert cluster is not None
+        data = await digests.collect(uow.session, cluster, digests.IsoWeek(2026, 47))
+    silent = {u.name for u in data.units if u.silent_weeks}
+    assert len(silent) == 25 and all(f"• {name}:" in said for name in silent)
 
 
 async def test_users_and_roles(world: dict[str, object]) -> None:
@@ -192,3 +209,82 @@ async def test_users_and_roles(world: dict[str, object]) -> None:
     assert "Thôn Cốc Phương" in await user(world, "officer").send("/recent")
     assert "There is no person" in await admin.send("/role 999 admin")
     assert "Usage" in await admin.send("/role x")
+
+
+# --- the same questions in Vietnamese, as coordinators ask them ---------------------------------
+
+ALL = {"post", "village", "thanh_hoa"}  # dated 22/11, 20/11 and 21/11/2026; today is Monday 23/11/2026
+
+
+def found(world: dict[str, object], said: str) -> set[str]:
+    by_id = {n: name for name, n in ids(world).items()}
+    return {by_id[int(n)] for n in re.findall(r"^#(\d+) ·", said, re.MULTILINE)}
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("loại:tặng quà", {"post"}),
+    ("loai:tang qua", {"post"}),  # typed without accents
+    ("loại:giao lưu", {"village"}),
+    ("đối tác:Lào", {"thanh_hoa"}),  # a partner that names a country filters by the country
+    ("doi tac:lao", {"thanh_hoa"}),
+    ("đối tác:Hủa Phăn", {"thanh_hoa"}),
+    ("đối tác:Tam Bình Bá", {"village"}),
+    ("nước:Trung Quốc", {"post", "village"}),
+    ("nước:Campuchia", set()),
+    ("tỉnh:Lào Cai", {"post", "village"}),
+    ('tỉnh:"Thanh Hóa"', {"thanh_hoa"}),
+    ("đơn vị:LCA-THON-COC-PHUONG", {"village"}),
+    ("đơn vị:Cốc Phương", {"village"}),  # part of the unit's name
+    ("cụm:1", {"thanh_hoa"}),
+    ("từ:21/11/2026", {"post", "thanh_hoa"}),
+    ("đến:21/11/2026", {"village", "thanh_hoa"}),
+    ("từ:21/11 đến:21/11", {"thanh_hoa"}),
+    ("tuần này", set()),
+    ("tuần trước", ALL),
+    ("tháng này", ALL),
+    ("tháng trước", set()),
+    ("quý này", ALL),
+    ("quý III", set()),
+    ("quý IV", ALL),
+    ("6 tháng đầu năm", set()),
+    ("năm nay", ALL),
+    ("năm 2025", set()),
+    ("năm 2026", ALL),
+    ("2 loại:tặng quà tỉnh:Lào Cai tháng này", {"post"}),
+    ("tỉnh:Lào Cai tuần trước", {"post", "village"}),
+])
+async def test_recent_in_vietnamese(core: Core, db: Database, clock: Clock, world: dict[str, object], words: str,
+                                    expected: set[str]) -> None:
+    admin = await person(core, db, clock, "quan-tri", "admin", lang="vi")
+    said = await admin.send(f"/recent {words}")
+    assert found(world, said) == expected, said
+    if not expected:
+        assert "Không có báo cáo nào phù hợp." in said
+
+
+async def test_questions_in_vietnamese_are_answered_in_vietnamese(core: Core, db: Database, clock: Clock,
+                                                                 world: dict[str, object]) -> None:
+    coordinator = await person(core, db, clock, "dieu-phoi", "coordinator", cluster=2, lang="vi")
+    # /help suggests Vietnamese words to a Vietnamese reader.
+    assert "/recent 20 loại:tặng quà đối tác:Lào tháng này" in await coordinator.send("/help")
+    said = await coordinator.send("/stats tháng này")
+    assert "Số báo cáo: 2" in said and "01/11/2026–23/11/2026" in said
+    said = await coordinator.send("/stats quý III")
+    assert "01/07/2026–30/09/2026" in said and "Không có báo cáo nào" in said
+    said = await coordinator.send("/stats tuần trước đơn vị:Cốc Phương")
+    assert "Số báo cáo: 1" in said and "Thôn Cốc Phương" in said
+    said = await coordinator.send("/stats năm nay tỉnh:Lào Cai")
+    assert "Số báo cáo: 2" in said
+    # Words it does not know are answered with the words it does, in Vietnamese.
+    said = await coordinator.send("/recent màu:đỏ")
+    assert "Không hiểu “màu:đỏ”" in said and "loại:…, tỉnh:…, đối tác:…, nước:…" in said
+    said = await coordinator.send("/recent loại:bơi lội")
+    assert "Không có loại “bơi lội”" in said and "Tặng quà, hỗ trợ" in said
+    said = await coordinator.send("/stats hôm kia")
+    assert "Không hiểu khoảng thời gian “hôm kia”" in said and "6 tháng đầu năm" in said
+    said = await coordinator.send("/recent nước:Thái Lan")
+    assert "Không có nước “Thái Lan”" in said and "Trung Quốc; Lào; Campuchia" in said
+    # Another cluster's unit is answered as if there were none.
+    assert "Không có báo cáo nào phù hợp." in await coordinator.send("/recent đơn vị:THO-BAN-KHEO")
+    said = await coordinator.send("/recent đơn vị:Đồn")
+    assert "Có nhiều đơn vị khớp với “Đồn”" in said

@@ -56,7 +56,7 @@ async def test_medical_care_with_gifts_in_one_message_console(core: Core, db: Da
     me = await officer(core, db, clock, unit=HUONG_LAP)
     said = await me.send(MEDICAL)
     # What was read comes back at once, formatted, then the one thing required and missing: where it was held.
-    for line in ("📝 Read from your message: check the figures.", "Kind: Free medical care", "Date: 22/11/2026",
+    for line in ("📝 Read from your message: check the figures.", "Free medical care · 22/11/2026",
                  "Partner: Trạm Công an La Cồ (Laos, Xa Vẳn Na Khệt)", "People examined: 150",
                  "What was given: 1.000 suất quà", "Gift packages: 1,000", "Value of gifts: ₫500,000,000",
                  "Where was it held?"):
@@ -69,6 +69,7 @@ async def test_medical_care_with_gifts_in_one_message_console(core: Core, db: Da
     # Nothing else is required: the review card, marked as read from the message; any field can be fixed.
     assert "Please check your report" in said and "📝 Read from your message: check the figures." in said
     assert "Held: On the partner's side" in said and f"Description: {MEDICAL}" in said
+    said = await me.send(option_number(said, "✏️ Fix…"))
     assert "✏️ Participants (our side)" in said and "✏️ Value of medicines" in said
     said = await me.send(option_number(said, "Participants (our side)"))
     said = await me.send("25")
@@ -90,7 +91,7 @@ async def test_gifts_without_diacritics_asks_whose_the_participants_were(
     await twin_with_pa_tan(db)
     me = await officer(core, db, clock, unit=BAN_KHEO)
     said = await me.send(GIFTS)
-    assert "Kind: Donation / gifts" in said and "Date: 21/11/2026" in said and "Held: On the partner's side" in said
+    assert "Donation / gifts · 21/11/2026" in said and "Held: On the partner's side" in said
     assert "Partner: Bản Pa Tan, huyện Sầm Tớ (Laos, Hủa Phăn)" in said and "Value of gifts: ₫40,000,000" in said
     # "25 nguoi tham gia" says no side: asked, with the figure offered.
     assert "Your message says 25 people took part. Were they all on our side?" in said
@@ -121,7 +122,7 @@ async def test_a_doubtful_amount_and_a_vague_date_are_asked_with_their_readings(
     said = await me.send(option_number(said, "₫50,000,000"))
     assert "What was given?" not in said  # "40 suất quà" was read
     assert "Please check your report" in said and "Value of gifts: ₫50,000,000" in said
-    assert "Date: 18/11/2026" in said
+    assert "Donation / gifts · 18/11/2026" in said
     await me.send(option_number(said, "Submit"))
     [report] = await all_reports(db)
     assert figures(report) == {"gift_packages": 40, "value_gifts": {"VND": Decimal(50_000_000)}}
@@ -137,7 +138,7 @@ async def test_when_unsure_it_asks_and_keeps_the_message_until_answered(
     assert "What would you like to do?" in said and "quick" not in await state(db)
     said = await me.send("giao lưu văn nghệ")
     said = await me.send(option_number(said, "Yes"))
-    assert "Kind: Exchange (giao lưu)" in said and "Type of exchange: Culture / arts" in said
+    assert "\nExchange (giao lưu)\n" in said and "Type of exchange: Culture / arts" in said
     assert "When did it take place?" in said
     assert (await state(db))["draft"]["values"]["description"] == "giao lưu văn nghệ"
 
@@ -158,7 +159,8 @@ async def test_a_long_answer_at_a_free_text_step_stays_the_answer(core: Core, db
     me = await officer(core, db, clock, unit=HUONG_LAP)
     said = await me.send(MEDICAL)
     said = await me.send(option_number(said, "On the partner's side"))
-    said = await me.send(option_number(said, "Description"))
+    said = await me.send(option_number(said, "✏️ Fix…"))
+    said = await me.send(option_number(said, "✏️ Description"))
     assert "Describe the activity" in said
     said = await me.send("Hôm qua đồn tặng 300 suất quà cho bản La Cồ, trị giá 90 triệu")
     assert "Description: Hôm qua đồn tặng 300 suất quà cho bản La Cồ, trị giá 90 triệu" in said
@@ -217,7 +219,7 @@ async def test_an_album_waits_with_its_caption_while_asked_whether_it_is_a_repor
     assert await me.send(attachment=photo(1)) == "" and await me.send(attachment=photo(2)) == ""
     assert [p["file_id"] for p in (await state(db))["quick"]["photos"]] == ["alb-0", "alb-1", "alb-2"]
     said = await me.send("1")
-    assert "Kind: Donation / gifts" in said and "Photos: 3 photos" in said and "When did it take place?" in said
+    assert "\nDonation / gifts\n" in said and "Photos: 3 photos" in said and "When did it take place?" in said
     assert await me.send(attachment=photo(3)) == ""  # a late one of the same album still joins the draft
     assert len((await state(db))["draft"]["values"]["photos"]) == 4
 
@@ -303,7 +305,7 @@ async def test_one_message_to_a_submitted_report_zalo(zalo: ZaloHarness, db: Dat
     await user.send(f"/start {await make_invite(db, clock, unit=HUONG_LAP)}")
     shown = await user.send("Hom qua giao luu bong da voi Dai doi 321 tai don, phia ta 22 nguoi, phia ban 20 nguoi")
     assert "<b>" not in shown and "Đọc từ tin nhắn của anh/chị: vui lòng kiểm tra các số liệu." in shown
-    assert "Loại hoạt động: Giao lưu" in shown and "Ngày: 22/11/2026" in shown
+    assert "Giao lưu · 22/11/2026" in shown
     assert "Hình thức giao lưu: Thể thao" in shown and "Đối tác: Đại đội Biên phòng 321 (Lào, Xa Vẳn Na Khệt)" in shown
     assert "Vui lòng kiểm tra lại báo cáo" in shown  # everything required was in the message: the review card
     shown = await user.choose(shown, "Gửi báo cáo")

@@ -374,6 +374,18 @@ def _leader_outside_cluster() -> tuple[str, int, str]:
     return text, line, "Cao Bằng"
 
 
+def _position_out_of_range() -> tuple[str, int, str]:
+    text, line = insert_after(SAMPLE_TEXT, "units:",
+                              "  - {code: T-1, name: X, kind: commune, province: Lào Cai, lat: 122.5, lon: 103.9}")
+    return text, line, "lat 122.5 must be a number of degrees from -90 to 90"
+
+
+def _latitude_without_longitude() -> tuple[str, int, str]:
+    text, line = insert_after(SAMPLE_TEXT, "units:",
+                              "  - {code: T-1, name: X, kind: commune, province: Lào Cai, lat: 22.5}")
+    return text, line, "give both lat and lon"
+
+
 BAD_FILES = {
     "unknown province": _unknown_province,
     "unknown unit kind": _unknown_kind,
@@ -390,6 +402,8 @@ BAD_FILES = {
     "entry that is not a mapping": _scalar_entry,
     "field given twice": _field_given_twice,
     "cluster leader outside the cluster": _leader_outside_cluster,
+    "position out of range": _position_out_of_range,
+    "latitude without longitude": _latitude_without_longitude,
 }
 
 
@@ -470,3 +484,23 @@ async def test_cli_import_of_a_bad_file_exits_1_and_changes_nothing(
         f"{bad}:{bad_date_line}: date signed '31/02/2015' is not a real date",
     ]
     assert await snapshot(db) == before
+
+
+async def test_units_may_have_a_position_kept_through_export(db: Database) -> None:
+    text = SAMPLE_TEXT.replace(
+        '  - code: LCA-DBP-CKQT-LAO-CAI\n    name: "Đồn Biên phòng CKQT Lào Cai"\n    kind: border_post\n'
+        '    province: Lào Cai\n',
+        '  - code: LCA-DBP-CKQT-LAO-CAI\n    name: "Đồn Biên phòng CKQT Lào Cai"\n    kind: border_post\n'
+        '    province: Lào Cai\n    lat: 22.5061\n    lon: 103.967\n')
+    assert text != SAMPLE_TEXT
+    summary = await import_text(db, text)
+    assert summary.updated["units"] == 1
+    async with db.unit_of_work() as uow:
+        unit = await uow.session.scalar(select(Unit).where(Unit.code == "LCA-DBP-CKQT-LAO-CAI"))
+        assert unit is not None and (unit.latitude, unit.longitude) == (22.5061, 103.967)
+        exported = await registry.export_registry(uow.session)
+    spec = registry.parse_registry(exported, "export")
+    [unit_spec] = [u for u in spec.units if u.code == "LCA-DBP-CKQT-LAO-CAI"]
+    assert (unit_spec.latitude, unit_spec.longitude) == (22.5061, 103.967)
+    assert sum("lat:" in line for line in exported.splitlines()) == 1  # units without one stay as they were
+    assert not (await import_text(db, exported)).changed

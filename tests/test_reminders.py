@@ -103,7 +103,7 @@ async def test_nothing_to_report_counts_as_answered_not_as_an_activity(db: Datab
     status = {u.code: u for u in data.units}
     assert status["TNI-LHHN"].silent_weeks == 0 and status["TNI-LHHN"].answered_nothing
     assert data.current.total.reports == 1  # only the real report
-    assert "2 units answered “nothing to report” this week." in build_text(data, Translator("en", TZ))
+    assert "2 units answered “nothing to report” for the week." in build_text(data, Translator("en", TZ))
 
 
 async def test_start_a_report_from_the_reminder(db: Database, tg: TelegramHarness, clock: Clock) -> None:

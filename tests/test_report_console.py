@@ -59,8 +59,9 @@ async def test_donation_report_end_to_end(core: Core, db: Database, clock: Clock
     assert "Where exactly?" in said
     said = await me.send("Cầu Hồ Kiều 2")
     assert "Please check your report" in said
-    assert "Kind: Donation / gifts" in said and "Date: 22/11/2026" in said
-    assert "Value of gifts: ₫350,000,000" in said and "Received by: —" in said
+    # The compact card: kind and date on one line, and nothing for what was skipped.
+    assert "Donation / gifts · 22/11/2026" in said
+    assert "Value of gifts: ₫350,000,000" in said and "Received by" not in said
     assert "<b>bản</b>" in said  # the user's own text comes back as they typed it
     numbered = said.split("\n")
     submit_no = next(line.split(".")[0] for line in numbered if line.endswith("✅ Submit"))

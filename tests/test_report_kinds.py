@@ -99,10 +99,18 @@ async def test_back_and_fix_a_field_from_the_review(core: Core, db: Database, cl
     said = await me.send("20/11")
     assert "Which twinned partner" in said
     said = await walk(me, {**COMMON, "What kind of exchange?": "Sport"}, said)
-    assert "Date: 20/11/2026" in said
+    assert "Exchange (giao lưu) · 20/11/2026" in said
+    said = await me.send(option_number(said, "Fix"))
     said = await me.send(option_number(said, "Date"))
     said = await me.send("21/11/2026")
-    assert "Please check your report" in said and "Date: 21/11/2026" in said
+    assert "Please check your report" in said and "Exchange (giao lưu) · 21/11/2026" in said
+    # Back from a field opened on the card returns to the card, not to the fields answered before it.
+    said = await me.send(option_number(said, "Fix"))
+    said = await me.send(option_number(said, "Participants (our side)"))
+    assert "Back to the report" in said
+    said = await me.send("Back")
+    assert "Please check your report" in said and "Participants (our side): 25" in said
+    said = await me.send(option_number(said, "Fix"))
     said = await me.send(option_number(said, "Kind"))
     said = await me.send(option_number(said, "Donation"))
     # The exchange's own type does not belong to a donation: dropped only after a yes.
@@ -111,7 +119,7 @@ async def test_back_and_fix_a_field_from_the_review(core: Core, db: Database, cl
     assert "What was given?" in said  # a new kind asks its own fields, then returns to the review
     said = await walk(me, {"What was given?": "Sách vở", "How many gift packages": "Skip",
                            "gifts worth": "200 USD", "Who received it?": "Skip"}, said)
-    assert "Type of exchange" not in said and "Value of gifts: $200.00" in said
+    assert "Type of exchange" not in said and "Value of gifts: $200" in said
     await me.send(option_number(said, "Submit"))
     [report] = await all_reports(db)
     assert report.kind == "donation" and "exchange_type" not in report.details

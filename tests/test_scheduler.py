@@ -24,11 +24,11 @@ from handlers.core import Core
 from handlers.events import Incoming, Reply
 from storage import people
 from storage.db import Database
-from storage.models import Delivery, GroupBinding, Identity, JobRun, Province, Unit
+from storage.models import Delivery, GroupBinding, Identity, JobRun
 from tests.botapi_stub import BotApiStub, html_to_plain
 from tests.conftest import TEST_DB_URL, TZ, Clock
 from tests.telegram_harness import TOKEN
-from tests.test_digest import add_person, add_report, known_week
+from tests.test_digest import add_person, add_report, known_week, many_silent_units
 
 
 @dataclass
@@ -166,13 +166,7 @@ async def test_digest_goes_once_to_each_coordinator_and_bound_group(db: Database
 
 async def test_long_digest_is_split_cleanly(db: Database, api: Api, clock: Clock) -> None:
     await add_person(db, "coordinator", "401", cluster=4)
-    async with db.unit_of_work() as uow:
-        province = await uow.session.scalar(select(Province.code).where(Province.name == "Tây Ninh"))
-        assert province is not None
-        for n in range(150):
-            uow.session.add(Unit(code=f"TNI-AP-{n:03d}", name=f"Ấp số {n} <Bến Cầu> & Tân Biên, xã Biên Giới",
-                                 kind="village", province_code=province))
-        await uow.commit()
+    await many_silent_units(db)
     await scheduler(db, api, clock).tick()
     texts = api.stub.sent_texts("401")
     assert len(texts) >= 2 and all(len(html_to_plain(t)) <= 4096 for t in texts)

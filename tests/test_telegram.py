@@ -243,6 +243,9 @@ async def test_location_button_stores_coordinates(tg: TelegramHarness, db: Datab
     del located["message"]["text"]
     said = text(await tg.feed(located))
     assert "Location:</b> 22.50490, 103.96760" in said
+    # The map link, escaped for Telegram's HTML (which makes a link of it).
+    assert "· https://www.openstreetmap.org/?mlat=22.50490&amp;mlon=103.96760#map=16/22.50490/103.96760" in said
+    assert tg.stub.violations == []
     await user.tap("Submit")
     async with db.unit_of_work() as uow:
         report = await uow.session.scalar(select(Report))

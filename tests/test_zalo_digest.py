@@ -14,9 +14,9 @@ from bot.delivery import DeliveryWorker, RateLimiter
 from bot.scheduler import Scheduler
 from handlers.core import Core
 from storage.db import Database
-from storage.models import Delivery, Province, Unit, UnitWeek
+from storage.models import Delivery, UnitWeek
 from tests.conftest import TZ, Clock
-from tests.test_digest import add_person, known_week
+from tests.test_digest import add_person, known_week, many_silent_units
 from tests.test_scheduler import FakeTime
 from tests.zalo_harness import ZaloHarness
 from tests.zalo_stub import TOKEN, ZaloApiStub
@@ -54,7 +54,7 @@ async def test_digest_reaches_a_zalo_coordinator_once_with_a_note_for_the_files(
     assert await s.tick() == {"digest:2026-W47": 1}
     texts = stub.sent_texts(COORDINATOR)
     assert len(texts) == 3 and all(1 <= len(t) <= 2000 for t in texts)
-    assert "Reports: 3 (+1)" in texts[0] and texts[0].startswith("📊 Cluster 4 – week 47/2026")
+    assert "Reports: 3 (+1)" in texts[0] and texts[0].startswith("📊 Cluster 4 – week 16/11 – 22/11/2026")
     assert "Trao 200 suất quà <b>Tết</b> cho bà con" in texts[0]  # what a user typed, shown as typed
     assert ".png: the Zalo bot cannot send files" in texts[1]
     assert ".xlsx: the Zalo bot cannot send files" in texts[2]
@@ -70,13 +70,7 @@ async def test_digest_reaches_a_zalo_coordinator_once_with_a_note_for_the_files(
 async def test_a_long_digest_is_cut_at_2000_and_a_429_midway_repeats_no_piece(
         db: Database, client: ZaloClient, stub: ZaloApiStub, clock: Clock) -> None:
     await add_person(db, "coordinator", COORDINATOR, cluster=4, channel="zalo", locale="vi")
-    async with db.unit_of_work() as uow:
-        province = await uow.session.scalar(select(Province.code).where(Province.name == "Tây Ninh"))
-        assert province is not None
-        for n in range(150):
-            uow.session.add(Unit(code=f"TNI-AP-{n:03d}", name=f"Ấp số {n} <Bến Cầu> & Tân Biên, xã Biên Giới",
-                                 kind="village", province_code=province))
-        await uow.commit()
+    await many_silent_units(db)
     sent_before_fault = 0
 
     class Midway(ZaloClient):

@@ -65,9 +65,17 @@ def plain_options(reply: Reply, t: Translator) -> str:
     if not reply.options:
         return ""
     if reply.free_input:
-        return t("Or type: {words}", words=" · ".join(f"“{o.word or o.label}”" for o in reply.options))
+        return t("Or type: {words}", words=" · ".join(f"“{o.word or typable(o.label)}”" for o in reply.options))
     numbered = [f"{n}. {o.label}" for n, o in enumerate(reply.options, 1)]
     return "\n".join([*numbered, t("Type the number of your choice.")])
+
+
+def typable(label: str) -> str:
+    """A label as one would type it: without the emoji or mark in front ("🗑 Remove this figure")."""
+    return _MARKS.sub("", label) or label
+
+
+_MARKS = re.compile(r"^[^\w(“\"]+")
 
 
 def render_plain(reply: Reply, t: Translator) -> str:

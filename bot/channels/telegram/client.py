@@ -28,6 +28,7 @@ from aiogram.types import (
 from aiogram.utils.media_group import MediaGroupBuilder
 
 from bot.channels.markup import split_lines, to_plain
+from handlers import keyboard_layout as layout
 from handlers.events import Reply
 from handlers.i18n import LOCALES, Translator
 from handlers.registry import current as handlers_registry
@@ -65,13 +66,16 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.options:
         return None
     rows: list[list[InlineKeyboardButton]] = []
-    for option in reply.options:
-        data = f"{reply.seq}:{option.value}"
-        if len(data.encode()) > CALLBACK_LIMIT:
-            raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-        if not rows or len(rows[-1]) >= reply.columns:
-            rows.append([])
-        rows[-1].append(InlineKeyboardButton(text=option.label[:64], callback_data=data))
+    # ``columns`` is the most a row may take: a row takes fewer where labels would not fit a phone whole.
+    for row in layout.rows([option.label for option in reply.options], reply.columns):
+        rows.append([])
+        for index in row:
+            option = reply.options[index]
+            data = f"{reply.seq}:{option.value}"
+            if len(data.encode()) > CALLBACK_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+            label = layout.shorten(option.label, len(row))[:64]
+            rows[-1].append(InlineKeyboardButton(text=label, callback_data=data))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
