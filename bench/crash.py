@@ -21,7 +21,9 @@ fall while the officers work), at a random moment within ``KILL_WINDOW`` after a
 started again at once with the same worker id. An officer who gets no answer
 within ``--answer-timeout`` seconds (from sending, or from the moment the last worker killed meanwhile was serving
 again) counts an answer lost and resyncs with ``/report``, expecting "You have an unfinished report … Continue"
-(a fresh start means the draft was lost, unless the database shows it was filed). At the end every worker gets
+(a fresh start means the draft was lost, unless the database shows it was filed). An officer told "Sorry, that
+did not work" resyncs the same way: a worker died five times while it had the officer's update in hand, so the
+bot gave it up (``inbox.MAX_ATTEMPTS``), which the kills here can bring about. At the end every worker gets
 SIGTERM once and must exit 0 within 15 s.
 
 Restarts are forked from a warm "zygote" process that has imported the bot (aiogram's types alone take three
@@ -31,7 +33,8 @@ process that runs ``bot.serve.serve(settings, mode)`` from the start, with its s
 Figures (per set-up): updates lost (acknowledged to the messenger, never handled), answers lost, duplicate
 reports, drafts lost must all be 0, as must the inbox and outbox rows left, unexplained repeated answers,
 errors the bots logged and benchmark errors. Repeated answers (one answer sent twice, allowed when a kill fell
-between sending it and recording it) are counted separately. Exit status 0 when all are zero, 1 otherwise.
+between sending it and recording it) and updates given up with an apology (logged at ERROR by the bot, but
+not counted among its errors) are counted separately. Exit status 0 when all are zero, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -87,8 +90,10 @@ PROMPTS: list[tuple[str, tuple[str, str | int]]] = [
     ("Send photos", ("tap", "f:_skip")),
     ("Where exactly", ("press", "Skip")),
     ("submitted. Thank you", ("filed", "")),
+    ("Sorry, that did not work", ("resync", "")),  # the update was given up: where am I?
 ]
 FIRST_PROMPT = "What kind of activity"  # what a new draft asks first
+APOLOGY = "Sorry, that did not work"  # an update given up (Core.give_up)
 STEPS_PER_REPORT = 12  # /report and the answers above, for pacing the kills only
 
 TOKEN = "123456:CRASH-not-a-real-token-abcdefghijklmno"
@@ -556,9 +561,15 @@ class Officer:
         self.arrived = asyncio.Event()
         # Messages seen -> when first seen: a message seen before is a repeated answer. Inline buttons carry the
         # conversation's sequence number, so such a message never comes twice by right; one without (the
-        # location question, on a reply keyboard) may be asked again in the next draft, or after a resync.
+        # location question, on a reply keyboard) may be asked again in the next draft, or after a resync
+        # (Continue asks the current question again). An apology is always in the same words: it is a new one
+        # while an update of this officer's that the bot logged as given up has had none yet.
         self.seen: dict[str, float] = {}
         self.seen_unnumbered: dict[str, float] = {}
+        self.sent: set[str] = set()  # update ids (event keys) of this officer's steps
+        self.apologised_for: set[str] = set()
+        self.first_apology: float | None = None  # a copy of any apology needs a restart after this
+        self.apologies = 0
         self.tag = ""
         self.drafts = 0
         self.in_draft = False
@@ -581,14 +592,27 @@ class Officer:
         if isinstance(markup, str):
             markup = json.loads(markup)
         fingerprint = str(params.get("text")) + json.dumps(markup, sort_keys=True, ensure_ascii=False)
-        seen = self.seen if markup.get("inline_keyboard") else self.seen_unnumbered
-        first = seen.get(fingerprint)
+        if APOLOGY in str(params.get("text")) and not markup:
+            owed = sorted((self.run.given_up_events() & self.sent) - self.apologised_for, key=int)
+            if not owed and self.first_apology is None:
+                self.errors.append(f"officer {self.number}: an apology, but no update of theirs was given up")
+                return
+            first = None if owed else self.first_apology
+            if owed:
+                self.apologised_for.add(owed[0])
+                if self.first_apology is None:
+                    self.first_apology = now
+                self.apologies += 1
+        else:
+            seen = self.seen if markup.get("inline_keyboard") else self.seen_unnumbered
+            first = seen.get(fingerprint)
+            if first is None:
+                seen[fingerprint] = now
         if first is not None:
             self.repeats += 1
             if not self.run.kills.restart_between(first, now):
                 self.unexplained_repeats.append(f"officer {self.number}: {html_to_plain(str(params['text']))[:60]!r}")
             return
-        seen[fingerprint] = now
         inline = [(b["text"], str(b.get("callback_data", ""))) for row in markup.get("inline_keyboard", [])
                   for b in row]
         reply = [b["text"] if isinstance(b, dict) else str(b) for row in markup.get("keyboard", []) for b in row]
@@ -613,6 +637,7 @@ class Officer:
             self.extra_messages += len(self.queue)
             self.queue.clear()
         step = Step(self.number, label, update["update_id"], time.monotonic())
+        self.sent.add(str(update["update_id"]))
         self.run.steps.append(step)
         self.run.deliver(self.id, update)
         self.run.in_flight += 1
@@ -646,6 +671,11 @@ class Officer:
 
     async def work(self) -> None:
         answer = await self.step("/start CODE", self.message(f"/start {self.invite}"))
+        for _ in range(5):
+            if answer is None or APOLOGY not in answer.text:
+                break
+            # The /start was given up, its invite not used: send it again.
+            answer = await self.step("/start CODE (again)", self.message(f"/start {self.invite}"))
         if answer is not None and not any(data.endswith("menu:report") for _l, data in answer.inline):
             self.errors.append(f"officer {self.number} not registered: {answer.text[:120]!r}")
             return
@@ -695,6 +725,8 @@ class Officer:
 
     def build(self, action: tuple[str, str | int], answer: Shown | None) -> tuple[str, dict[str, Any]] | None:
         kind, arg = action
+        if kind == "resync":
+            return None  # no update to send: the caller resyncs
         if kind == "type":
             text = str(arg).format(tag=self.tag)
             return (text if text.startswith("/") else f"type {text[:12]}…", self.message(text))
@@ -828,13 +860,15 @@ class Figures:
     acknowledged: int = 0
     updates_lost: int = 0
     answers_lost: int = 0
-    answers_lost_handled: int = 0  # of which the update was handled (the answer went missing)
+    answers_lost_stored: int = 0  # of which the update was stored (so handled: the inbox is empty at the end)
     duplicate_reports: int = 0
     drafts_lost: int = 0
     repeated_answers: int = 0
     unexplained_repeats: int = 0
     unexpected_reports: int = 0
     bot_errors: int = 0
+    updates_given_up: int = 0  # a worker died on each of them MAX_ATTEMPTS times: apologised for
+    apologies: int = 0  # apologies the officers got (not counting repeated copies)
     benchmark_errors: int = 0
     unexpected_exits: int = 0
     inbox_left: int = 0
@@ -873,6 +907,10 @@ class SetupRun:
             self.sender.post(user, update)
         else:
             self.stub.push_update(update)
+
+    def given_up_events(self) -> set[str]:
+        """Update ids the bots logged as given up, so far."""
+        return set().union(*(given_up(w.log) for w in self.workers))
 
     async def filed_with_tag(self, user: int, tag: str) -> bool:
         stored = await read_database(self.db)
@@ -1048,10 +1086,10 @@ class SetupRun:
         if lost_updates:
             f.failures.append(f"updates acknowledged and never handled: {lost_updates[:20]}")
         f.answers_lost = sum(o.answers_lost for o in officers)
-        f.answers_lost_handled = sum(1 for s in self.lost_steps if s.update_id in stored.processed)
+        f.answers_lost_stored = sum(1 for s in self.lost_steps if s.update_id in stored.processed)
         for s in self.lost_steps[:20]:
             f.failures.append(f"no answer: officer {s.officer}, {s.label!r}, update {s.update_id} sent {s.sent_at} "
-                              f"({'handled' if s.update_id in stored.processed else 'not handled'}, "
+                              f"({'stored' if s.update_id in stored.processed else 'not stored'}, "
                               f"{'acknowledged' if s.update_id in acknowledged else 'not acknowledged'})")
         f.drafts_lost = sum(o.drafts_lost for o in officers)
         f.failures += self.drafts_lost_detail[:20]
@@ -1085,6 +1123,8 @@ class SetupRun:
             logged = bot_errors(worker.log)
             f.bot_errors += len(logged)
             f.failures += [f"{worker.name} logged: {line}" for line in logged[:8]]
+        f.updates_given_up = len(self.given_up_events())
+        f.apologies = sum(o.apologies for o in officers)
         for name, (code, seconds) in f.stops.items():
             if code != 0:
                 f.failures.append(f"{name} after SIGTERM: exit code {code} after {seconds:.1f} s")
@@ -1116,13 +1156,28 @@ class SetupRun:
         f.notes.append(f"logs: {self.workdir}")
 
 
-def bot_errors(log: Path) -> list[str]:
-    """ERROR and CRITICAL lines the bot logged, and the first line of any traceback printed without logging."""
+# The runtime giving an update up after a worker died on it MAX_ATTEMPTS times (poison protection): logged at
+# ERROR, apologised for, and intended, so counted apart from the bot's errors.
+GIVEN_UP = re.compile(r" ERROR bot\.runtime: update \S+ \(event (\S+)\) given up after \d+ attempts$")
+
+
+def _log_lines(log: Path) -> list[str]:
     try:
-        lines = log.read_text(errors="replace").splitlines()
+        return log.read_text(errors="replace").splitlines()
     except OSError:
         return []
-    return [line[:240] for line in lines if re.search(r" (ERROR|CRITICAL) ", line) or line.startswith("Traceback")]
+
+
+def bot_errors(log: Path) -> list[str]:
+    """ERROR and CRITICAL lines the bot logged, and the first line of any traceback printed without logging;
+    not the updates given up."""
+    return [line[:240] for line in _log_lines(log)
+            if (re.search(r" (ERROR|CRITICAL) ", line) and not GIVEN_UP.search(line)) or line.startswith("Traceback")]
+
+
+def given_up(log: Path) -> set[str]:
+    """The update ids the bot gave up (one may be logged more than once: a kill before the apology committed)."""
+    return {m.group(1) for line in _log_lines(log) if (m := GIVEN_UP.search(line))}
 
 
 def clock_time(seconds: float) -> str:
@@ -1174,7 +1229,7 @@ def print_figures(all_figures: list[Figures]) -> None:
     print("  must be 0:")
     row("  updates lost", *each(lambda f: f.updates_lost))
     row("  answers lost", *each(lambda f: f.answers_lost))
-    row("    of which the update was handled", *each(lambda f: f.answers_lost_handled))
+    row("    of which the update was stored", *each(lambda f: f.answers_lost_stored))
     row("  duplicate reports", *each(lambda f: f.duplicate_reports))
     row("  drafts lost", *each(lambda f: f.drafts_lost))
     row("  reports nobody filed", *each(lambda f: f.unexpected_reports))
@@ -1187,6 +1242,9 @@ def print_figures(all_figures: list[Figures]) -> None:
     row("  SIGTERM: exit codes != 0", *each(lambda f: sum(1 for c, _s in f.stops.values() if c != 0)))
     print("  allowed (a kill between sending and recording):")
     row("  repeated answers", *each(lambda f: f.repeated_answers))
+    print("  allowed (a worker died five times with the update in hand: given up, apologised for):")
+    row("  updates given up", *each(lambda f: f.updates_given_up))
+    row("  apologies to officers", *each(lambda f: f.apologies))
     row("SIGTERM: exit code, seconds", *each(
         lambda f: " ".join(f"{n}:{c}/{s:.1f}" for n, (c, s) in f.stops.items())))
     for f in all_figures:

@@ -205,7 +205,8 @@ class Runtime:
         if attempts > inbox.MAX_ATTEMPTS:
             # A worker died each time it began this one: apologise (so the sender knows to try again
             # differently) rather than lose it unsaid, and let the updates behind it through.
-            log.error("update %s/%s given up after %d attempts", entry.channel, entry.id, attempts)
+            log.error("update %s/%s (event %s) given up after %d attempts", entry.channel, entry.id,
+                      incoming.event_key, attempts)
             outcome = await self.core.give_up(incoming)
             await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
             return

@@ -323,3 +323,40 @@ async def test_a_digest_killed_between_send_and_record_resumes_at_once_repeating
     async with db.unit_of_work() as uow:
         [delivery] = (await uow.session.scalars(select(Delivery))).all()
     assert (delivery.status, delivery.parts_done) == ("sent", 2)
+
+
+async def test_after_an_update_given_up_at_the_place_question_continue_asks_it_again_in_the_same_words(
+        tg: TelegramHarness, db: Database, clock: Clock, config: CoreConfig, caplog: pytest.LogCaptureFixture) -> None:
+    # The crash benchmark's "no answer to tap rs:continue": the answer is owed and sent, and it is the very
+    # message the officer saw before (no inline buttons, so no sequence number tells the two apart).
+    user = await registered(tg, db, clock)
+    for label in ("Report an activity", "Visit", "Yesterday", "Hà Khẩu", "On the partner's side"):
+        await user.tap(label)
+    await user.send("5")
+    await user.send("8")
+    await user.tap("New Year")
+    await user.send("Chúc Tết Trạm KSBP Hà Khẩu")
+    [asked] = [c for c in await user.tap("Skip") if c.method == "sendMessage"]
+    assert "Where exactly?" in asked.params["text"] and "keyboard" in asked.params["reply_markup"]
+    skip = user.message(next(label for label in user.reply_keyboard() if "Skip" in label))
+    # The worker dies on the officer's "⏭ Skip" each time it begins it, until it is given up.
+    for run in range(inbox.MAX_ATTEMPTS):
+        blocked = Blocked(Core(db, config))
+        tg.runtime = Runtime(blocked, [telegram.TelegramChannel(tg.bot, config.clock)])
+        if run == 0:
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(skip)])  # type: ignore[list-item]
+        else:
+            await tg.runtime.start()
+        await blocked.started.wait()
+        await kill(tg.runtime)
+    before = len(tg.stub.calls)
+    await restart(tg, db, config)
+    assert text(tg.stub.calls[before:]) == "Sorry, that did not work. Please try again later."
+    # The log says which update was given up: its row in the inbox is gone.
+    assert f"(event {skip['update_id']}) given up after {inbox.MAX_ATTEMPTS + 1} attempts" in caplog.text
+
+    assert "You have an unfinished report" in text(await user.send("/report"))
+    [again] = [c for c in await user.tap("Continue") if c.method == "sendMessage"]
+    assert (again.params["text"], again.params["reply_markup"]) == (asked.params["text"], asked.params["reply_markup"])
+    await tg.runtime.stop()
+    assert await count(db, InboxEntry) == 0 and await count(db, OutboxEntry) == 0
