@@ -193,7 +193,7 @@ class Runtime:
         channel = self.channels.get(entry.channel)
         if channel is None:
             return
-        attempts = await self._beginning(entry) if entry.taken_over else entry.attempts
+        attempts, stored_at = await self._beginning(entry) if entry.taken_over else (entry.attempts, None)
         if attempts == 0:
             return  # handled meanwhile (by the worker that had it, just before its lease ran out)
         incoming, token = await channel.incoming(entry)
@@ -202,12 +202,13 @@ class Runtime:
             await channel.acknowledge(token, None)
             return
         incoming = _with_inbox_id(incoming, entry.id)
-        if attempts > inbox.MAX_ATTEMPTS:
-            # A worker died each time it began this one: apologise (so the sender knows to try again
-            # differently) rather than lose it unsaid, and let the updates behind it through.
+        if attempts > inbox.MAX_ATTEMPTS and stored_at is not None \
+                and self._now() - stored_at >= inbox.GIVE_UP_AFTER:
+            # A worker died each time it began this one, for minutes: apologise (so the sender knows to
+            # try again differently) rather than lose it unsaid, and let the updates behind it through.
+            outcome = await self.core.give_up(incoming)
             log.error("update %s/%s (event %s) given up after %d attempts", entry.channel, entry.id,
                       incoming.event_key, attempts)
-            outcome = await self.core.give_up(incoming)
             await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
             return
         waited = 0.0
@@ -231,11 +232,11 @@ class Runtime:
             await asyncio.sleep(0.05)
         await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
 
-    async def _beginning(self, entry: Entry) -> int:
+    async def _beginning(self, entry: Entry) -> tuple[int, dt.datetime | None]:
         async with self.core.db.unit_of_work() as uow:
-            attempts = await inbox.beginning(uow.session, entry.id)
+            counted = await inbox.beginning(uow.session, entry.id)
             await uow.commit()
-        return attempts
+        return counted
 
     async def _forget(self, entry: Entry) -> None:
         async with self.core.db.unit_of_work() as uow:

@@ -29,6 +29,9 @@ _inbox = cast(Table, InboxEntry.__table__)
 # the first, and each time a worker that took it over (after a crash) begins it again. Being claimed does
 # not count: an update waiting behind another while its worker restarts again and again never began.
 MAX_ATTEMPTS = 5
+# ... and only once it has waited this long since it was stored: a burst of restarts (a deploy, the OOM
+# killer, a database failover) kills workers in the middle of innocent updates too, several times over.
+GIVE_UP_AFTER = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,13 @@ async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: d
     return claimed
 
 
-async def beginning(session: AsyncSession, entry_id: int) -> int:
-    """Count one more beginning of a taken-over entry's handling; returns the count (0: it is gone)."""
-    counted = await session.execute(update(_inbox).where(_inbox.c.id == entry_id)
-                                    .values(attempts=_inbox.c.attempts + 1).returning(_inbox.c.attempts))
-    return int(counted.scalar() or 0)
+async def beginning(session: AsyncSession, entry_id: int) -> tuple[int, dt.datetime | None]:
+    """Count one more beginning of a taken-over entry's handling: the count (0: the entry is gone) and when
+    the entry was stored."""
+    counted = (await session.execute(update(_inbox).where(_inbox.c.id == entry_id)
+                                     .values(attempts=_inbox.c.attempts + 1)
+                                     .returning(_inbox.c.attempts, _inbox.c.received_at))).first()
+    return (int(counted.attempts), counted.received_at) if counted is not None else (0, None)
 
 
 async def release(session: AsyncSession, entry_ids: list[int]) -> None:

@@ -126,6 +126,14 @@ async def test_an_update_the_worker_dies_on_each_time_is_given_up_with_an_apolog
         attempts = (await uow.session.execute(select(InboxEntry.attempts).order_by(InboxEntry.id))).scalars().all()
     assert attempts == [inbox.MAX_ATTEMPTS, 1]  # a restart's claim is not an attempt; only beginning is
 
+    # Not given up yet: a burst of restarts is not a verdict, only minutes of them are.
+    blocked = Blocked(Core(db, config))
+    tg.runtime = Runtime(blocked, [telegram.TelegramChannel(tg.bot, config.clock)])
+    await tg.runtime.start()
+    await blocked.started.wait()
+    await kill(tg.runtime)
+    assert "Sorry" not in text(tg.stub.calls[before:])
+    clock.advance(seconds=inbox.GIVE_UP_AFTER.total_seconds())
     runtime = await restart(tg, db, config)
     await runtime.stop()
     said = text(tg.stub.calls[before:])
@@ -350,6 +358,7 @@ async def test_after_an_update_given_up_at_the_place_question_continue_asks_it_a
         await blocked.started.wait()
         await kill(tg.runtime)
     before = len(tg.stub.calls)
+    clock.advance(seconds=inbox.GIVE_UP_AFTER.total_seconds())
     await restart(tg, db, config)
     assert text(tg.stub.calls[before:]) == "Sorry, that did not work. Please try again later."
     # The log says which update was given up: its row in the inbox is gone.
