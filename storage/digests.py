@@ -1,4 +1,4 @@
-"""What a cluster's weekly digest and the Friday reminders rest on: ISO weeks, recipients, the figures of a
+"""What a cluster's weekly digest and the Friday reminders rest on: recipients, the figures of a
 week and the one before, highlights, silent units, the eight-week trend, and report rows for spreadsheets.
 
 Everything here reads; nothing commits. ``collect`` returns plain data, so building the message from it is
@@ -8,7 +8,6 @@ a pure function (``handlers.digest``).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, fields
@@ -31,58 +30,12 @@ from storage.models import (
     Unit,
     UnitWeek,
 )
+from storage.periods import IsoWeek
 from storage.scope import Scope
 from storage.stats import Breakdown, exact, figures
 
 TREND_WEEKS = 8
 HIGHLIGHTS = 3
-
-_WEEK_RE = re.compile(r"^\s*([0-9]{4})\s*-?\s*[Ww]\s*([0-9]{1,2})\s*$")
-
-
-@dataclass(frozen=True, order=True)
-class IsoWeek:
-    year: int
-    week: int
-
-    @classmethod
-    def of(cls, day: dt.date) -> IsoWeek:
-        year, week, _ = day.isocalendar()
-        return cls(year, week)
-
-    @classmethod
-    def parse(cls, text: str) -> IsoWeek:
-        """``2026-W47`` (also ``2026W47``, ``2026-w7``); ValueError for anything else or a week that doesn't exist."""
-        m = _WEEK_RE.match(text)
-        if not m:
-            raise ValueError(f"not an ISO week: {text!r}")
-        year, week = int(m.group(1)), int(m.group(2))
-        if not 2000 <= year <= 2100:
-            raise ValueError(f"year {year} is outside 2000-2100")
-        try:
-            dt.date.fromisocalendar(year, week, 1)
-        except ValueError:
-            raise ValueError(f"week {week} does not exist in {year}") from None
-        return cls(year, week)
-
-    @property
-    def start(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 1)
-
-    @property
-    def end(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 7)
-
-    def shift(self, weeks: int) -> IsoWeek:
-        return IsoWeek.of(self.start + dt.timedelta(weeks=weeks))
-
-    @property
-    def previous(self) -> IsoWeek:
-        return self.shift(-1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
-
 
 # --- report rows (digest spreadsheets, exports) ----------------------------------------------------
 
