@@ -24,7 +24,7 @@ from storage.outbox import Outgoing
 log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
-from handlers import admin, digest, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import admin, annual, digest, export, figures, flows, lookup, onboarding, report_view, twinning  # noqa: E402,F401  isort: skip
 from handlers import linking  # noqa: E402,F401  isort: skip  (after onboarding: it wraps /start)
 
 

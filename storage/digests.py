@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,12 +31,16 @@ from storage.models import (
     Unit,
     UnitWeek,
 )
-from storage.periods import IsoWeek
+from storage.pairs import PairActivity, pair_activity
+from storage.periods import CALENDAR, IsoWeek, YearStart, reporting_year, weeks_of, year_first_day
+from storage.plans import Progress
+from storage.rates import UnitRate, unit_rates
 from storage.scope import Scope
 from storage.stats import Breakdown, exact, figures
 
 TREND_WEEKS = 8
 HIGHLIGHTS = 3
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # --- report rows (digest spreadsheets, exports) ----------------------------------------------------
 
@@ -185,6 +190,15 @@ class DigestData:
     highlights: list[Highlight] = field(default_factory=list)
     units: list[UnitStatus] = field(default_factory=list)
     trend: list[tuple[IsoWeek, Counter[str]]] = field(default_factory=list)  # oldest first, ends with `week`
+    # The reporting rate of each unit from the first week of the reporting year to this one.
+    rates: list[UnitRate] = field(default_factory=list)
+    rates_since: dt.date | None = None
+    # Pairs whose agreed rhythm called for a meeting before the week ended, with none reported.
+    overdue_pairs: list[PairActivity] = field(default_factory=list)
+    # The year's plan and the pace towards it by the week's end (filled by ``handlers.digest.collect``, which
+    # knows the indicators).
+    plan: list[Progress] = field(default_factory=list)
+    plan_year: int = 0
 
     @property
     def silent_this_week(self) -> list[UnitStatus]:
@@ -208,7 +222,8 @@ async def clusters(session: AsyncSession) -> list[Cluster]:
     return list((await session.scalars(select(Cluster).order_by(Cluster.number))).all())
 
 
-async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> DigestData:
+async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek, *, tz: dt.tzinfo = DEFAULT_TZ,
+                  year_start: YearStart = CALENDAR) -> DigestData:
     scope = Scope.cluster(cluster.id)
     first = week.shift(-(TREND_WEEKS - 1))
     provinces = dict((await session.execute(
@@ -266,6 +281,10 @@ async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> Dig
             last_report=last_report.get(unit_id), ignored_reminders=ignored,
         ))
     data.highlights = await highlights(session, scope, week)
+    first_day = year_first_day(reporting_year(week.thursday, year_start), year_start)
+    data.rates_since = first_day
+    data.rates = await unit_rates(session, scope, weeks_of(first_day, week.end), tz)
+    data.overdue_pairs = [p for p in await pair_activity(session, scope, until=week.end) if p.overdue(week.end)]
     return data
 
 

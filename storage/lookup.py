@@ -1,4 +1,4 @@
-"""Finding reports for admins and coordinators: the latest, full-text search, and silent units."""
+"""Finding reports for admins and coordinators: the latest, and full-text search."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from sqlalchemy import Integer, Select, column, exists, func, literal_column, or_, select, table, text
+from sqlalchemy import Integer, Select, column, func, literal_column, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.folding import fold
-from storage.models import Cluster, Province, Report, Unit, UnitWeek
+from storage.models import Cluster, Province, Report, Unit
 from storage.scope import Scope
 
 
@@ -80,20 +80,3 @@ async def search(session: AsyncSession, scope: Scope, words: str, *, limit: int 
             func.to_tsquery(literal_column("'simple'"), tsquery))
         query = scope.reports(select(Report).where(condition)).order_by(Report.id.desc()).limit(limit)
     return list((await session.scalars(query)).unique().all())
-
-
-async def silent_units(session: AsyncSession, scope: Scope, *, today: dt.date, weeks: int) -> list[Unit]:
-    """Active units in scope with no report dated in the last ``weeks`` weeks and no
-    "nothing to report" for any of those ISO weeks."""
-    since = today - dt.timedelta(days=7 * weeks - 1)
-    labels = []
-    for n in range(weeks):
-        year, week, _ = (today - dt.timedelta(days=7 * n)).isocalendar()
-        labels.append(f"{year}-W{week:02d}")
-    reported = exists().where(Report.unit_id == Unit.id, Report.activity_date >= since,
-                              Report.status == "submitted")
-    answered = exists().where(UnitWeek.unit_id == Unit.id, UnitWeek.week.in_(labels),
-                              UnitWeek.nothing_to_report_at.is_not(None))
-    query = scope.units(select(Unit).where(Unit.active, ~reported, ~answered)).order_by(Unit.province_code,
-                                                                                        Unit.name)
-    return list((await session.scalars(query)).all())

@@ -175,11 +175,18 @@ async def test_void_withdraws_from_figures_with_reason_and_history(world: dict[s
     assert "Give a reason" in await admin.send(f"/void {post}")
 
 
-async def test_silent_units(world: dict[str, object]) -> None:
+async def test_silent_is_the_reporting_rate(world: dict[str, object]) -> None:
+    # The world's reports were filed on Monday 23/11 for days of week 47: answered, but after Friday's reminder.
     said = await user(world, "coordinator").send("/silent")
-    assert "No report in the last week" in said
-    assert "Đồn Biên phòng CKQT Lào Cai" not in said and "Thôn Cốc Phương" not in said
-    assert "Đồn Biên phòng Pha Long" in said or "Lai Châu" in said
+    lines = said.splitlines()
+    assert lines[0] == "Weekly reports · cluster 2 · 28/09/2026 – 22/11/2026 (8 weeks)"
+    # 27 active units in cluster 2 × 8 weeks; two of them answered one week each, late.
+    assert lines[1] == "Reporting rate: 0.9% of 216 unit-weeks answered, 0% on time"
+    assert "• Đồn Biên phòng CKQT Lào Cai (Lào Cai): 1/8 weeks, 0 on time" in lines
+    assert "• Đồn Biên phòng Pha Long (Lào Cai): 0/8 weeks, 0 on time · ⚠️ silent for the last 8 weeks" in lines
+    assert "Bản Khẹo" not in said  # cluster 1
+    said = await user(world, "admin").send("/silent 2026-W47 cluster:2")
+    assert "(1 week)" in said and "Reporting rate: 7.4% of 27 unit-weeks answered" in said
 
 
 async def test_users_and_roles(world: dict[str, object]) -> None:
