@@ -44,7 +44,7 @@ from storage.registry import PROVINCE_NAMES
 log = logging.getLogger(__name__)
 
 COUNTRY_WORDS = {"country", "ca nuoc", "toan quoc", "national"}
-HEADLINES = 12  # indicator lines in the chat at most
+HEADLINES = 20  # indicator lines in the chat at most
 
 
 async def load_spec(session: AsyncSession) -> IndicatorSpec:
@@ -187,7 +187,8 @@ async def subject_of(session: AsyncSession, data: dict[str, Any]) -> Subject | N
 
 def file_stem(report: AnnualReport) -> str:
     period = report.period
-    label = period.label if period.title else f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    safe = period.label and all(ch.isalnum() or ch == "-" for ch in period.label)  # 2026-H1, 2026-Q3, 2026
+    label = period.label if safe else f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     return f"bao-cao-{report.subject.slug}-{label}"
 
 

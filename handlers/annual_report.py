@@ -250,7 +250,8 @@ def plan_progress(spec: IndicatorSpec, org: Organisation, subject: Subject, targ
     total = {key: line("total", subject.title, key, own[key], so_far.total) for key in known if key in own}
     lines = list(total.values())
     if subject.kind == "cluster":
-        for code in sorted(p.code for p in org.provinces.values() if p.cluster_number == subject.cluster_number):
+        members = [p for p in org.provinces.values() if p.cluster_number == subject.cluster_number]
+        for code in [p.code for p in sorted(members, key=lambda p: fold(p.name))]:
             for key, target in targets.get(plans.province_scope(code), {}).items():
                 if key in known:
                     lines.append(line(plans.province_scope(code), PROVINCE_NAMES.get(code, code), key, target,
