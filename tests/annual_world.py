@@ -22,8 +22,8 @@ async def add(db: Database, unit_code: str, day: dt.date, kind: str, venue: str,
               direction: str | None = None, filed: dt.datetime | None = None, status: str = "submitted",
               partner: tuple[str, str | None] = ("CN", "Vân Nam")) -> int:
     """A report of ``unit_code`` with its twinning pair (``pair``: "first", a pair code, or None for a partner
-    outside the registry), the figures given, one value (measure, currency, amount), filed at ``filed`` (local
-    time; noon of the day by default)."""
+    outside the registry), the figures given, one value (measure, currency, amount), filed at ``filed`` (noon of
+    the day, local time, by default)."""
     async with db.unit_of_work() as uow:
         session = uow.session
         unit = await people.unit_by_code(session, unit_code)
@@ -40,7 +40,7 @@ async def add(db: Database, unit_code: str, day: dt.date, kind: str, venue: str,
             author = Person(display_name=f"Officer {unit_code}", role="officer", unit_id=unit.id)
             session.add(author)
             await session.flush()
-        at = (filed or dt.datetime.combine(day, dt.time(12))).replace(tzinfo=TZ)
+        at = filed or dt.datetime.combine(day, dt.time(12), tzinfo=TZ)
         measures = [ReportMeasure(measure=name, currency="", amount=Decimal(str(n)))
                     for name, n in (figures or {}).items()]
         if money:
@@ -63,7 +63,7 @@ async def nothing_to_report(db: Database, unit_code: str, week: IsoWeek, at: dt.
     async with db.unit_of_work() as uow:
         unit = await people.unit_by_code(uow.session, unit_code)
         assert unit is not None
-        uow.session.add(UnitWeek(unit_id=unit.id, week=str(week), nothing_to_report_at=at.replace(tzinfo=TZ)))
+        uow.session.add(UnitWeek(unit_id=unit.id, week=str(week), nothing_to_report_at=at))
         await uow.commit()
 
 
@@ -89,7 +89,8 @@ async def known_half_years(db: Database) -> None:
               figures={"delegations": 1, "delegation_people": 12}, direction="out")
     # R3 Thursday 5/3 (W10), filed the Monday after: late.
     await add(db, "LCA-THON-COC-PHUONG", D(2026, 3, 5), "exchange", "ours",
-              figures={"participants_ours": 30, "participants_partner": 40}, filed=dt.datetime(2026, 3, 9, 8))
+              figures={"participants_ours": 30, "participants_partner": 40},
+              filed=dt.datetime(2026, 3, 9, 8, tzinfo=TZ))
     # R4 Sunday 12/4 (W15), filed that Sunday: after Friday's reminder.
     await add(db, "TQG-CUM-THUONG-PHUNG", D(2026, 4, 12), "medical", "ours", figures={"patients": 150},
               money=("value_medicines", "VND", "20000000"))
@@ -109,8 +110,8 @@ async def known_half_years(db: Database) -> None:
     await add(db, "TQG-CUM-THUONG-PHUNG", D(2026, 5, 20), "donation", "both", figures={"gift_packages": 30},
               money=("value_gifts", "USD", "500"))
     # "Nothing to report": Y Tý for W10 on Thursday (on time), Pha Long for W11 on Saturday (late).
-    await nothing_to_report(db, "LCA-DBP-Y-TY", IsoWeek(2026, 10), dt.datetime(2026, 3, 5, 9))
-    await nothing_to_report(db, "LCA-DBP-PHA-LONG", IsoWeek(2026, 11), dt.datetime(2026, 3, 14, 9))
+    await nothing_to_report(db, "LCA-DBP-Y-TY", IsoWeek(2026, 10), dt.datetime(2026, 3, 5, 9, tzinfo=TZ))
+    await nothing_to_report(db, "LCA-DBP-PHA-LONG", IsoWeek(2026, 11), dt.datetime(2026, 3, 14, 9, tzinfo=TZ))
 
     # --- cluster 4 and cluster 1 ---------------------------------------------------------------------------
     await add(db, "TNI-DBP-SONG-TRANG", D(2026, 1, 5), "donation", "ours",  # R11, pair X16 (Svay Rieng)

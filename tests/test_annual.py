@@ -317,7 +317,8 @@ async def test_xlsx_reads_back_with_figures_that_add_up(world: Database) -> None
     provinces = [row for row in places[start:] if row[0] and str(row[0]).isdigit()]
     total = next(row for row in places[start:] if row[1] == "Tổng cộng")
     for column in range(2, len(total)):
-        assert sum(D(str(row[column] or 0)) for row in provinces) == D(str(total[column] or 0)), places[start - 1][column]
+        column_sum = sum(D(str(row[column] or 0)) for row in provinces)
+        assert column_sum == D(str(total[column] or 0)), places[start - 1][column]
     assert total[2:] == [12, 5, 4, 1, 2, 330, 400, 150, 8, 62]
 
 
@@ -434,7 +435,7 @@ async def test_baocao_for_each_role(world: Database, core: Core, clock: Clock) -
     officer = await person(core, world, clock, "off", "officer", unit="LCA-DBP-CKQT-LAO-CAI", lang="vi")
     said = await officer.send(f"/baocao {H1}")
     assert "Đồn Biên phòng CKQT Lào Cai" in said and "• Số hoạt động giao lưu, đối ngoại nhân dân: 2" in said
-    assert [f.filename for f in officer.files][0].startswith("bao-cao-don-vi-")
+    assert officer.files[0].filename.startswith("bao-cao-don-vi-")
     assert "phạm vi" in await officer.send("/baocao cluster:2")
 
 
@@ -478,3 +479,39 @@ def test_statistics_periods() -> None:
     assert bounds("6 tháng cuối năm 2026") == ("2026-06-15", "2026-12-14")
     assert bounds("quý I/2026") == ("2025-12-15", "2026-03-14")
     assert bounds("quý IV/2026") == ("2026-09-15", "2026-12-14")
+
+
+async def test_the_weekly_digest_shows_the_rate_the_plan_and_pairs_overdue(world: Database) -> None:
+    from handlers.digest import build_text, summary_rows
+    from handlers.digest import collect as digest_collect
+    from storage.periods import IsoWeek
+
+    await set_rhythm(world, "LCA-CKQT-HA-KHAU", "quarterly")
+    async with world.unit_of_work() as uow:
+        spec = await load_spec(uow.session)
+        await apply_plan(uow.session, parse_plan_yaml("year: 2026\ntargets:\n  - {cluster: 2, activities: 20}\n",
+                                                      "p.yaml", spec), now=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+        await uow.commit()
+        cluster = await people.cluster_by_number(uow.session, 2)
+        assert cluster is not None
+        data = await digest_collect(uow.session, cluster, IsoWeek(2026, 47), TZ)
+    lines = build_text(data, Translator("en", TZ)).splitlines()
+    # Weeks 1–47 × 27 units; answered: the 9 of the first half, R6 and R7 in week 27; on time: 4, R6, R7.
+    assert "<b>Reporting rate since 01/01/2026</b>: 0.9% of 1,269 unit-weeks answered, 0.5% on time" in lines
+    assert "Lào Cai: 1.2% answered, 0.7% on time" in lines  # 7 and 4 of 12 × 47 = 564
+    at = lines.index("<b>Plan 2026</b>, by 22/11/2026")
+    assert lines[at + 1] == "• cluster 2 – People-to-people activities: 9 of 20 (45%), behind pace"
+    at = lines.index("<b>Pairs overdue for their agreed meetings</b> (1)")
+    assert lines[at + 1] == ("• Đồn Biên phòng CKQT Lào Cai ↔ Trạm KSBP XNC Hà Khẩu (China – Vân Nam): "
+                             "last activity 10/02/2026 · quarterly · ⚠️ overdue since 10/05/2026")
+    rows = dict(summary_rows(data, Translator("en", TZ)))
+    assert rows["Unit-weeks due"] == 1269 and rows["Unit-weeks answered on time"] == 6
+    assert rows["Pairs overdue for their agreed meetings"] == 1
+
+
+async def test_stats_give_the_reporting_rate(world: Database, core: Core, clock: Clock) -> None:
+    coordinator = await person(core, world, clock, "coord", "coordinator", unit=None, cluster=2)
+    said = (await coordinator.send("/stats 2026-W10")).splitlines()
+    # Cốc Phương's report (late) and Y Tý's "nothing to report" (on time), of 27 units.
+    assert "Reporting rate: 7.4% of 27 unit-weeks answered, 3.7% on time" in said
+    assert "Lào Cai: 16.7% answered, 8.3% on time" in said
