@@ -89,7 +89,7 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
     today = _day(args.date) if args.date else dt.datetime.now(settings.tz).date()
     database = await prepare_database(settings)
     try:
-        async with database.reader() as session:
+        async with database.reader() as session, database.reader() as side:
             spec = await load_spec(session)
             try:
                 if args.year is not None:
@@ -118,7 +118,7 @@ async def report(args: argparse.Namespace, settings: Settings) -> int:
                 subject = unit_subject(unit)
             else:
                 subject = country_subject()
-            made = await collect(session, subject, period, spec, today=today, tz=settings.tz)
+            made = await collect(session, subject, period, spec, today=today, tz=settings.tz, side=side)
     finally:
         await database.dispose()
     args.out.mkdir(parents=True, exist_ok=True)

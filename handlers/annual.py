@@ -207,13 +207,13 @@ async def annual_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
     period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), args.get("label", ""),
                     args.get("title", ""))
     today = job_ctx.config.clock().astimezone(job_ctx.config.tz).date()
-    async with job_ctx.db.reader() as session:
+    async with job_ctx.db.reader() as session, job_ctx.db.reader() as side:
         spec = await load_spec(session)
         subject = await subject_of(session, args["subject"])
         if subject is None:
             yield Reply(text=t("That is outside what you may see."))
             return
-        report = await collect(session, subject, period, spec, today=today, tz=job_ctx.config.tz)
+        report = await collect(session, subject, period, spec, today=today, tz=job_ctx.config.tz, side=side)
     yield Reply(text=chat_summary(t, report))
     made = await asyncio.to_thread(files, report)
     caption = t("Report {period} · {scope}", period=period_text(t, period), scope=scope_text(t, subject))

@@ -11,6 +11,7 @@ signs; their row labels come from the indicator file.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import string
 from dataclasses import dataclass, field
@@ -156,11 +157,21 @@ def previous_period(period: Period) -> Period:
 
 
 async def collect(session: AsyncSession, subject: Subject, period: Period, spec: IndicatorSpec, *,
-                  today: dt.date, tz: dt.tzinfo) -> AnnualReport:
+                  today: dt.date, tz: dt.tzinfo, side: AsyncSession | None = None) -> AnnualReport:
+    """Everything the report shows. ``side``: a second session (its own connection), on which the same period
+    of the year before is read while ``session`` reads the period itself."""
     org = await annual.organisation(session, subject.scope)
-    cells = await annual.cells(session, start=period.start, end=period.end, scope=subject.scope)
     previous = previous_period(period)
-    before_cells = await annual.cells(session, start=previous.start, end=previous.end, scope=subject.scope)
+
+    async def read(on: AsyncSession, start: dt.date, end: dt.date) -> list[annual.Cell]:
+        return await annual.cells(on, start=start, end=end, scope=subject.scope, measures=spec.measures)
+
+    if side is None:
+        cells = await read(session, period.start, period.end)
+        before_cells = await read(session, previous.start, previous.end)
+    else:
+        cells, before_cells = await asyncio.gather(read(session, period.start, period.end),
+                                                   read(side, previous.start, previous.end))
     year = reporting_year(period.end, spec.year_start)
     year_start, year_end = year_bounds(year, spec.year_start)
     as_of = min(max(today, year_start), year_end)  # the pace of a year gone by is measured on its last day
@@ -211,7 +222,8 @@ async def year_progress(session: AsyncSession, spec: IndicatorSpec, subject: Sub
         return {}, []
     as_of = min(as_of, last)
     if so_far is None:
-        so_far = compute(spec, await annual.cells(session, start=first, end=as_of, scope=subject.scope), org)
+        so_far = compute(spec, await annual.cells(session, start=first, end=as_of, scope=subject.scope,
+                                                  measures=spec.measures), org)
     share = Decimal((as_of - first).days + 1) / Decimal((last - first).days + 1)
     return plan_progress(spec, org, subject, targets, so_far, share)
 

@@ -109,6 +109,11 @@ class IndicatorSpec:
     def by_key(self) -> dict[str, Indicator]:
         return {i.key: i for i in self.indicators}
 
+    @property
+    def measures(self) -> frozenset[str]:
+        """The measures some row adds up: the only ones read."""
+        return frozenset(m for i in self.indicators for m in i.sum)
+
     def depth(self, indicator: Indicator) -> int:
         depth, parent = 0, indicator.part_of
         while parent is not None:

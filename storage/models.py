@@ -275,7 +275,12 @@ class ReportMeasure(Base):
     currency (``currency`` is empty for the others). Totals add these up, values per currency."""
 
     __tablename__ = "report_measures"
-    __table_args__ = (UniqueConstraint("report_id", "measure", "currency"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "measure", "currency"),
+        # A period's figures read from the index alone (storage.annual), joined to ix_reports_cells (made by
+        # hand in migration 0007: its form differs between SQLite and PostgreSQL).
+        Index("ix_report_measures_cover", "report_id", "measure", "currency", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)

@@ -55,7 +55,6 @@ CLUSTER_2 = {
     "delegation_people_out": (12, 0, None),
     "delegations_in": (2, 0, None),
     "delegation_people_in": (25, 0, None),
-    "participants": (130, 10, D("1300.0")),  # R1 10+50, R3 30+40; P1 5+5
     "gift_packages": (130, 0, None),  # R1 100, R10 30
     "gift_value": (D("50.0"), D("0.0"), None),  # triệu đồng; R10's 500 USD is not converted
     "patients": (150, 0, None),
@@ -76,7 +75,6 @@ COUNTRY = {
     "visits": (2, 0, None),  # + R13
     "patrols": (2, 0, None),  # + R12
     "twinning_events": (1, 0, None),  # R14
-    "participants": (182, 10, D("1820.0")),  # + R11 12+40
     "gift_packages": (330, 50, D("660.0")),  # + R11 200; P2 50
     "gift_value": (D("400.0"), D("10.0"), D("4000.0")),
     "support_value": (D("420.0"), D("10.0"), D("4200.0")),
@@ -95,7 +93,6 @@ LAO_CAI = {
     "visits": (1, 0, None),
     "delegations_out": (1, 0, None),
     "delegation_people_out": (12, 0, None),
-    "participants": (130, 10, D("1300.0")),
     "gift_packages": (100, 0, None),
     "gift_value": (D("50.0"), D("0.0"), None),
     "medicine_value": (D("0.0"), D("0.0"), None),
