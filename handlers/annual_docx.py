@@ -82,15 +82,6 @@ def _in_cell(cell: _Cell, lines: list[tuple[str, dict[str, Any]]]) -> None:
         _run(paragraph, text, **style)
 
 
-def _no_borders(table: Any) -> None:
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "nil")
-        borders.append(element)
-    table._tbl.tblPr.append(borders)
-
-
 def _shade(cell: _Cell, fill: str) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
@@ -101,15 +92,14 @@ def _shade(cell: _Cell, fill: str) -> None:
 
 def _head(doc: Any, report: AnnualReport) -> None:
     subject = report.subject
-    head = doc.add_table(rows=1, cols=2)
-    _no_borders(head)
+    head = doc.add_table(rows=1, cols=2)  # the default table style draws no borders
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = head.rows[0].cells
     left.width, right.width = Mm(70), Mm(95)
     issuer = list(subject.issuer)
     lines: list[tuple[str, dict[str, Any]]] = [(line, {"size": 12}) for line in issuer[:-1]]
     lines.append((issuer[-1], {"size": 12, "bold": True}))
-    lines.append(("Số:      /BC-LHHN", {"size": 13}))
+    lines.append(("Số:      /BC" + ("" if subject.kind == "unit" else "-LHHN"), {"size": 13}))
     _in_cell(left, lines)
     _in_cell(right, [("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", {"size": 12, "bold": True}),
                      ("Độc lập - Tự do - Hạnh phúc", {"size": 13, "bold": True, "underline": True}),
@@ -186,7 +176,6 @@ def render_docx(report: AnnualReport) -> bytes:
     _paragraph(doc, FILL, indent=True)
 
     foot = doc.add_table(rows=1, cols=2)
-    _no_borders(foot)
     left, right = foot.rows[0].cells
     recipients = left.paragraphs[0]
     _run(recipients, "Nơi nhận:", bold=True, italic=True, size=12)
