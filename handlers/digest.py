@@ -189,7 +189,9 @@ def _year(t: Translator, data: DigestData) -> list[str]:
     if data.plan:
         lines += ["", t("<b>Plan {year}</b>, by {date}", year=data.plan_year, date=t.date(data.week.end))]
         for progress in data.plan:
-            name = progress.name if progress.scope != "total" else t("cluster {number}", number=data.cluster_number)
+            name = progress.name  # "Cụm số 2" or a province, as the plan table names it
+            if progress.scope == "total" and t.locale != "vi":
+                name = t("cluster {number}", number=data.cluster_number)
             lines.append(t("• {name} – {label}: {done} of {target} ({percent}%), {pace}", name=name,
                            label=progress.label_en if t.locale == "en" else progress.label,
                            done=t.number(progress.done), target=t.number(progress.target),
