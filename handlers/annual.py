@@ -37,7 +37,7 @@ from handlers.jobs import JobContext, job
 from handlers.parsing import Invalid
 from storage import indicator_sets, people
 from storage.folding import fold
-from storage.models import Cluster, Unit
+from storage.models import Cluster, Province, Unit
 from storage.periods import part_bounds, reporting_year
 from storage.registry import PROVINCE_NAMES
 
@@ -111,8 +111,6 @@ async def asked_report(ctx: Context, args: str, spec: IndicatorSpec) -> tuple[Pe
 
 
 async def _cluster_of(session: AsyncSession, province_code: str) -> int | None:
-    from storage.models import Province
-
     province = await session.get(Province, province_code)
     return province.cluster_id if province else None
 
