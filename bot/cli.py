@@ -1,4 +1,4 @@
-"""The ``twinbot`` command: console, polling, webhook, database, registry and invites."""
+"""The ``twinbot`` command: console, polling, webhook, database, registry, invites, digests and annual reports."""
 
 from __future__ import annotations
 
@@ -62,9 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--days", type=int, help="days until it expires (default TWINBOT_INVITE_DAYS, 7)")
     invite.add_argument("--json", action="store_true", help='print {"code": ..., "link": ...}')
 
-    from bot import digest_cli
+    from bot import annual_cli, digest_cli
 
     digest_cli.add_parser(sub)
+    annual_cli.add_parsers(sub)
     return parser
 
 
@@ -92,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import digest_cli, subcommands
+    from bot import annual_cli, digest_cli, subcommands
 
     handler = {
         "console": subcommands.console,
@@ -102,6 +103,9 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "org": subcommands.org,
         "invite": subcommands.invite,
         "digest": digest_cli.digest,
+        "report": annual_cli.report,
+        "indicators": annual_cli.indicators,
+        "plan": annual_cli.plan,
     }[args.command]
     return await handler(args, settings)
 

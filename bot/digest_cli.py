@@ -62,7 +62,7 @@ async def preview(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import prepare_database
     from bot.channels.markup import to_plain
     from bot.errors import CliError
-    from handlers.digest import build_text, digest_replies, file_stem
+    from handlers.digest import build_text, collect, digest_replies, file_stem
     from handlers.i18n import LOCALES, Translator
     from storage import digests
 
@@ -73,7 +73,7 @@ async def preview(args: argparse.Namespace, settings: Settings) -> int:
             cluster = await digests.cluster_by_number(uow.session, args.cluster)
             if cluster is None:
                 raise CliError(f"no cluster number {args.cluster}")
-            data = await digests.collect(uow.session, cluster, week)
+            data = await collect(uow.session, cluster, week, settings.tz)
             args.out.mkdir(parents=True, exist_ok=True)
             for locale in LOCALES:
                 t = Translator(locale, settings.tz)

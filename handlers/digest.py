@@ -12,20 +12,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import totals
+from handlers.annual import load_spec
+from handlers.annual_report import cluster_subject, year_progress
 from handlers.commands import action, command
 from handlers.context import Context
 from handlers.digest_chart import render_chart
 from handlers.events import Option, OutFile, Reply
+from handlers.figures import rate_lines
 from handlers.i18n import N_, Safe, Translator, esc
 from handlers.jobs import JobContext, job
 from handlers.keyboard_layout import shorten
 from handlers.measures import MEASURES, MONEY
 from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
-from storage import deliveries, digests
+from handlers.twinning import pair_line
+from storage import annual, deliveries, digests
 from storage.digests import DigestData, IsoWeek, UnitStatus
 from storage.folding import fold
 from storage.models import Cluster
+from storage.periods import reporting_year
+from storage.rates import Rate
 from storage.scope import Scope
 from storage.stats import Breakdown, Figures
 
@@ -41,6 +47,22 @@ VENUES = (("ours", N_("{n} held on our side")), ("partner", N_("{n} on the partn
 _COUNTRY_NAMES = dict(COUNTRIES)
 _LAST_WORDS = {"last", "previous", "prev", "truoc", "tuan truoc"}
 _THIS_WORDS = {"this", "current", "now", "nay", "tuan nay"}
+
+
+# --- the data ------------------------------------------------------------------------------------
+
+
+async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek, tz: dt.tzinfo) -> DigestData:
+    """What the digest shows (``storage.digests.collect``), with the year's plan and its pace by the week's end,
+    which the indicator file in use decides."""
+    spec = await load_spec(session)
+    data = await digests.collect(session, cluster, week, tz=tz, year_start=spec.year_start)
+    subject = cluster_subject(cluster)
+    year = reporting_year(week.thursday, spec.year_start)
+    org = await annual.organisation(session, subject.scope)
+    _, data.plan = await year_progress(session, spec, subject, org, year=year, as_of=week.end)
+    data.plan_year = year
+    return data
 
 
 # --- the message ---------------------------------------------------------------------------------
@@ -184,12 +206,36 @@ def _units(t: Translator, data: DigestData) -> list[str]:
     return lines
 
 
+def _year(t: Translator, data: DigestData) -> list[str]:
+    """The reporting rate since the year began, the plan and its pace, and pairs overdue for their meetings."""
+    lines: list[str] = []
+    rates = rate_lines(t, data.rates, since=data.rates_since)
+    if rates:
+        lines += ["", *rates]
+    if data.plan:
+        lines += ["", t("<b>Plan {year}</b>, by {date}", year=data.plan_year, date=t.date(data.week.end))]
+        for progress in data.plan:
+            name = progress.name  # "Cụm số 2" or a province, as the plan table names it
+            if progress.scope == "total" and t.locale != "vi":
+                name = t("cluster {number}", number=data.cluster_number)
+            lines.append(t("• {name} – {label}: {done} of {target} ({percent}%), {pace}", name=name,
+                           label=progress.label_en if t.locale == "en" else progress.label,
+                           done=t.number(progress.done), target=t.number(progress.target),
+                           percent=t.number(progress.percent or 0),
+                           pace=t("on pace") if progress.on_pace else t("behind pace")))
+    if data.overdue_pairs:
+        lines += ["", t("<b>Pairs overdue for their agreed meetings</b> ({n})", n=t.number(len(data.overdue_pairs)))]
+        lines += [pair_line(t, pair, data.week.end) for pair in data.overdue_pairs]
+    return lines
+
+
 def build_text(data: DigestData, t: Translator) -> Safe:
     """The digest message in ``t``'s language: reply markup, one tag per line at most."""
     lines = [week_title(t, data), esc(data.cluster_name), ""]
     lines += _headline(t, data)
     lines += _breakdowns(t, data)
     lines += _units(t, data)
+    lines += _year(t, data)
     return Safe("\n".join(lines))
 
 
@@ -219,6 +265,18 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
              (t("Silent for two weeks or more"), len(data.silent_for_weeks)),
              (t("Never reported"), len(data.never_reported)),
              (t("Ignored the last two reminders"), len(data.ignoring_reminders))]
+    rate = Rate()
+    for unit in data.rates:
+        rate.add(unit.rate)
+    if rate.expected:
+        rows += [(t("Reporting rate since {date}", date=t.date(data.rates_since) if data.rates_since else ""), None),
+                 (t("Unit-weeks due"), rate.expected), (t("Unit-weeks answered"), rate.received),
+                 (t("Unit-weeks answered on time"), rate.on_time)]
+    if data.plan:
+        rows.append((t("Plan {year}, by {date}", year=data.plan_year, date=t.date(data.week.end)), None))
+        rows += [(f"{progress.name} – {progress.label_en if t.locale == 'en' else progress.label}",
+                  f"{progress.done} / {progress.target}") for progress in data.plan]
+    rows.append((t("Pairs overdue for their agreed meetings"), len(data.overdue_pairs)))
     return rows
 
 
@@ -282,7 +340,7 @@ async def delivery_content(session: AsyncSession, key: str, t: Translator) -> li
         cluster = await digests.cluster_by_id(session, ident)
         if cluster is None:
             return None
-        return await digest_replies(session, await digests.collect(session, cluster, week), t)
+        return await digest_replies(session, await collect(session, cluster, week, t.tz), t)
     if kind == "reminder":
         name = await digests.unit_name(session, ident)
         if name is None or await digests.unit_has_answered(session, ident, week):
@@ -384,7 +442,7 @@ async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
         if cluster is None:
             yield Reply(text=t("There is no such cluster."))
             return
-        data = await digests.collect(session, cluster, week)
+        data = await collect(session, cluster, week, job_ctx.config.tz)
         text = build_text(data, t)
         if week.end >= today:
             text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))

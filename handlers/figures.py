@@ -1,18 +1,22 @@
-"""Figures for the unions' periodic reports: /stats and /silent, scoped like everything else."""
+"""Figures for the unions' periodic reports: /stats and /silent (the reporting rate), scoped like everything else."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from handlers.commands import REPORTERS, command
 from handlers.context import Context
-from handlers.filters import Period, parse_period, parse_query
+from handlers.filters import Period, parse_period, parse_query, split_args
 from handlers.i18n import N_, Safe, Translator, esc
 from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.totals import total_lines
-from storage import digests, people, stats
-from storage.digests import IsoWeek, UnitStatus
+from storage import digests, people, rates, stats
+from storage.digests import UnitStatus
 from storage.folding import fold
+from storage.periods import IsoWeek
+from storage.rates import Rate, UnitRate, due_weeks
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
 
@@ -109,19 +113,94 @@ async def stats_cmd(ctx: Context, args: str) -> None:
         return
     period, scope, label = asked
     breakdown = await stats.figures(ctx.session, start=period.start, end=period.end, scope=scope)
-    ctx.say(render_stats(ctx.t, breakdown, period, label))
+    text = render_stats(ctx.t, breakdown, period, label)
+    weeks = due_weeks(period.start, period.end, until=ctx.today)
+    if weeks:
+        found = rate_lines(ctx.t, await rates.unit_rates(ctx.session, scope, weeks, ctx.config.tz))
+        if found:
+            text = Safe("\n".join([text, *found]))
+    ctx.say(text)
 
 
-@command("silent", N_("Units with no report this week, by province"), roles=COORDINATING)
+SILENT_WEEKS = 8
+
+
+def rate_lines(t: Translator, units: list[UnitRate], *, since: dt.date | None = None) -> list[str]:
+    """The reporting rate of ``units`` in all, then by province: weeks answered of the weeks due, and on time."""
+    total = Rate()
+    provinces: dict[str, Rate] = {}
+    for unit in units:
+        total.add(unit.rate)
+        provinces.setdefault(unit.province_code, Rate()).add(unit.rate)
+    if not total.expected:
+        return []
+    values = {"received": t.number(total.received_percent or 0), "expected": t.number(total.expected),
+              "on_time": t.number(total.on_time_percent or 0)}
+    lines: list[str] = [
+        t("<b>Reporting rate since {date}</b>: {received}% of {expected} unit-weeks answered, {on_time}% on time",
+          date=t.date(since), **values) if since else
+        t("<b>Reporting rate</b>: {received}% of {expected} unit-weeks answered, {on_time}% on time", **values)]
+    if len(provinces) > 1:
+        for code, rate in sorted(provinces.items(), key=lambda kv: (kv[1].received_percent or 0, kv[0])):
+            lines.append(t("{province}: {received}% answered, {on_time}% on time",
+                           province=PROVINCE_NAMES.get(code, code), received=t.number(rate.received_percent or 0),
+                           on_time=t.number(rate.on_time_percent or 0)))
+    return lines
+
+
+async def reporting_rate(ctx: Context, args: str) -> None:
+    """Weeks answered of the weeks due in a period (or the last eight weeks), by unit."""
+    t = ctx.t
+    asked = await asked_period(ctx, args)
+    if asked is None:
+        return
+    period, scope, label = asked
+    if any(":" not in tok for tok in split_args(args)):
+        weeks = due_weeks(period.start, period.end, until=ctx.today)
+    else:  # no period named: the last eight weeks that are over
+        last = IsoWeek.of(ctx.today).previous
+        weeks = [last.shift(-n) for n in range(SILENT_WEEKS - 1, -1, -1)]
+    if not weeks:
+        ctx.say(t("No week of this period is over yet."))
+        return
+    units = await rates.unit_rates(ctx.session, scope, weeks, ctx.config.tz)
+    lines: list[str] = [t.plural("<b>Weekly reports</b> · {scope} · {first} – {last} ({n} week)",
+                                 "<b>Weekly reports</b> · {scope} · {first} – {last} ({n} weeks)", len(weeks),
+                                 scope=label, first=t.date(weeks[0].start), last=t.date(weeks[-1].end))]
+    lines += rate_lines(t, units)
+    missing = sorted((u for u in units if u.rate.received < u.rate.expected),
+                     key=lambda u: (u.rate.received, -u.silent_weeks, u.name))
+    if not missing:
+        lines.append(t("Every unit answered every week. 👏"))
+        ctx.say(Safe("\n".join(lines)))
+        return
+    lines.append(t("<b>Not every week answered</b> ({n})", n=len(missing)))
+    for unit in missing:
+        line = t("• {unit} ({province}): {received}/{expected} weeks, {on_time} on time",
+                 unit=unit.name, province=PROVINCE_NAMES.get(unit.province_code, ""),
+                 received=unit.rate.received, expected=unit.rate.expected, on_time=unit.rate.on_time)
+        if unit.silent_weeks >= 2:
+            line = Safe(line + " · " + t("⚠️ silent for the last {n} weeks", n=unit.silent_weeks))
+        lines.append(line)
+    ctx.say(Safe("\n".join(lines)))
+
+
+@command("silent", N_("Units with no report this week, by province; with a period, the reporting rate, "
+                      "e.g. /silent last or /silent quý III/2026"), roles=COORDINATING)
 async def silent_cmd(ctx: Context, args: str) -> None:
-    from handlers.digest import parse_week, silent_since
+    from handlers.digest import parse_week
+
+    week = parse_week(args, ctx.today)
+    if week is not None:
+        await silent_week(ctx, week)  # the digest's own week: /silent, /silent last, /silent 2026-W47
+    else:
+        await reporting_rate(ctx, args)
+
+
+async def silent_week(ctx: Context, week: IsoWeek) -> None:
+    from handlers.digest import silent_since
 
     t = ctx.t
-    week = parse_week(args, ctx.today)
-    if week is None:
-        ctx.say(t("Usage: <code>/silent</code> (this week), <code>/silent last</code> or "
-                  "<code>/silent 2026-W47</code>."))
-        return
     units = [u for u in await digests.unit_statuses(ctx.session, scope_of(ctx), week) if u.silent_weeks]
     dates = {"start": t.date(week.start), "end": t.date(week.end)}
     if not units:

@@ -21,6 +21,7 @@ from handlers.i18n import N_, Translator
 from handlers.parsing import Invalid, small_int
 from handlers.report_form import COUNTRIES, KINDS
 from storage.folding import fold
+from storage.periods import CALENDAR, YearStart, part_bounds, reporting_year, year_bounds
 from storage.registry import partner_province_by_name, province_by_name
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -95,6 +96,8 @@ class Period:
     start: dt.date
     end: dt.date
     label: str
+    # How an administrative report names it: "6 tháng đầu năm 2026", "quý III năm 2026", "năm 2026".
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -370,8 +373,10 @@ def week_bounds(label: str) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def parse_period(text: str, today: dt.date, default: str = "month") -> Period:
-    period = _parse_period(text, today, default)
+def parse_period(text: str, today: dt.date, default: str = "month", *, year_start: YearStart = CALENDAR) -> Period:
+    """A period as people name it. Halves, quarters and years (``6 tháng đầu năm 2026``, ``quý III/2026``,
+    ``năm 2026``, ``2026-H1``) follow ``year_start``: calendar ones by default."""
+    period = _named_period(text or default, today, year_start) or _parse_period(text, today, default)
     if not (2000 <= period.start.year <= 2100 and 2000 <= period.end.year <= 2100):
         raise Invalid(N_("Choose a period between the years 2000 and 2100."))
     return period
@@ -442,7 +447,7 @@ def _parse_period(text: str, today: dt.date, default: str) -> Period:
         if not 1 <= month <= 12 or not 2000 <= year <= 2100:
             raise Invalid(N_("{text} is not a month."), text=text)
         start = dt.date(year, month, 1)
-        return Period(start, _month_end(start), f"{month:02d}/{year}")
+        return Period(start, _month_end(start), f"{month:02d}/{year}", f"tháng {month} năm {year}")
     m = re.fullmatch(r"(?:tu\s+)?(\S+)\s*(?:-|–|den)\s*(\S+)", fold_dashes(raw))
     if m:
         start, end = _day(m.group(1), today), _day(m.group(2), today)
@@ -450,7 +455,8 @@ def _parse_period(text: str, today: dt.date, default: str) -> Period:
             raise Invalid(N_("The period starts after it ends."))
         if (end - start).days > MAX_PERIOD_DAYS:
             raise Invalid(N_("A period can be at most three years."))
-        return Period(start, end, f"{start:%d/%m/%Y}–{end:%d/%m/%Y}")
+        return Period(start, end, f"{start:%d/%m/%Y}–{end:%d/%m/%Y}",
+                      f"từ ngày {start:%d/%m/%Y} đến ngày {end:%d/%m/%Y}")
     raise Invalid(N_("I don't understand the period “{text}”. Use this week, last week, this month, last month, "
                      "this quarter, Q3, first half, this year, 2025, 2026-W47, 11/2026 or "
                      "01/10/2026-31/10/2026."), text=text)
@@ -459,3 +465,60 @@ def _parse_period(text: str, today: dt.date, default: str) -> Period:
 def fold_dashes(text: str) -> str:
     """``từ 01/10/2026 đến 31/10/2026`` with its words folded and its dates kept."""
     return " ".join(word if re.search(r"\d", word) else fold(word) or word for word in text.split())
+
+
+# --- halves, quarters and years of a reporting year (which may start in December) ----------------
+
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+ROMAN_OF = {n: r.upper() for r, n in ROMAN.items()}
+_NAMED_YEAR = r"(?:nam\s+)?(\d{4})"
+_HALF_PATTERNS = (
+    (re.compile(rf"^(?:6|sau) thang (dau|cuoi)(?: nam)?(?: {_NAMED_YEAR})?$"), {"dau": 1, "cuoi": 2}),
+    (re.compile(r"^(\d{4}) h([12])$"), None),
+    (re.compile(r"^h([12])(?: nam)? (\d{4})$"), None),
+    (re.compile(r"^(first|second) half(?: of)?(?: (\d{4}))?$"), {"first": 1, "second": 2}),
+)
+_QUARTER_PATTERNS = (
+    re.compile(rf"^(?:quy|quarter|q)\s*([1-4]|i|ii|iii|iv)(?: {_NAMED_YEAR})?$"),
+    re.compile(r"^(\d{4}) q([1-4])$"),
+)
+_YEAR_PATTERN = re.compile(r"^(?:nam|year)?\s*(\d{4})$")
+
+
+def _named_period(text: str, today: dt.date, year_start: YearStart) -> Period | None:
+    """Halves, quarters and whole years of a reporting year; None for any other words."""
+    raw = text.strip().lower()
+    if re.fullmatch(r"\d{1,2}/\d{4}", raw):  # 11/2026 is a month, not a quarter or a year
+        return None
+    words = fold(raw)
+    for pattern, names in _HALF_PATTERNS:
+        m = pattern.match(words)
+        if not m:
+            continue
+        groups = m.groups()
+        if names is None:  # "2026 h1" or "h1 2026"
+            year_text, half_text = groups if len(groups[0]) == 4 else groups[::-1]
+            half, year = int(half_text), int(year_text)
+        else:
+            half, year = names[groups[0]], int(groups[1]) if groups[1] else reporting_year(today, year_start)
+        start, end = part_bounds(year, 6, half, year_start)
+        title = f"6 tháng {'đầu' if half == 1 else 'cuối'} năm {year}"
+        return Period(start, end, f"{year}-H{half}", title)
+    for pattern in _QUARTER_PATTERNS:
+        m = pattern.match(words)
+        if not m:
+            continue
+        first, second = m.groups()
+        if first.isdigit() and len(first) == 4:
+            year, quarter = int(first), int(second)
+        else:
+            quarter = int(first) if first.isdigit() else ROMAN[first]
+            year = int(second) if second else reporting_year(today, year_start)
+        start, end = part_bounds(year, 3, quarter, year_start)
+        return Period(start, end, f"{year}-Q{quarter}", f"quý {ROMAN_OF[quarter]} năm {year}")
+    m = _YEAR_PATTERN.match(words)
+    if m:
+        year = int(m.group(1))
+        start, end = year_bounds(year, year_start)
+        return Period(start, end, str(year), f"năm {year}")
+    return None

@@ -25,6 +25,8 @@ MODULES = (
     "handlers.lookup",
     "handlers.figures",
     "handlers.export",
+    "handlers.annual",
+    "handlers.twinning",
     "handlers.digest",
     "handlers.linking",
     "handlers.admin",

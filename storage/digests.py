@@ -1,4 +1,4 @@
-"""What a cluster's weekly digest and the Friday reminders rest on: ISO weeks, recipients, the figures of a
+"""What a cluster's weekly digest and the Friday reminders rest on: recipients, the figures of a
 week and the one before, highlights, silent units, the eight-week trend, and report rows for spreadsheets.
 
 Everything here reads; nothing commits. ``collect`` returns plain data, so building the message from it is
@@ -8,12 +8,12 @@ a pure function (``handlers.digest``).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,58 +31,16 @@ from storage.models import (
     Unit,
     UnitWeek,
 )
+from storage.pairs import PairActivity, pair_activity
+from storage.periods import CALENDAR, IsoWeek, YearStart, reporting_year, weeks_of, year_first_day
+from storage.plans import Progress
+from storage.rates import UnitRate, unit_rates
 from storage.scope import Scope
 from storage.stats import Breakdown, exact, figures
 
 TREND_WEEKS = 8
 HIGHLIGHTS = 3
-
-_WEEK_RE = re.compile(r"^\s*([0-9]{4})\s*-?\s*[Ww]\s*([0-9]{1,2})\s*$")
-
-
-@dataclass(frozen=True, order=True)
-class IsoWeek:
-    year: int
-    week: int
-
-    @classmethod
-    def of(cls, day: dt.date) -> IsoWeek:
-        year, week, _ = day.isocalendar()
-        return cls(year, week)
-
-    @classmethod
-    def parse(cls, text: str) -> IsoWeek:
-        """``2026-W47`` (also ``2026W47``, ``2026-w7``); ValueError for anything else or a week that doesn't exist."""
-        m = _WEEK_RE.match(text)
-        if not m:
-            raise ValueError(f"not an ISO week: {text!r}")
-        year, week = int(m.group(1)), int(m.group(2))
-        if not 2000 <= year <= 2100:
-            raise ValueError(f"year {year} is outside 2000-2100")
-        try:
-            dt.date.fromisocalendar(year, week, 1)
-        except ValueError:
-            raise ValueError(f"week {week} does not exist in {year}") from None
-        return cls(year, week)
-
-    @property
-    def start(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 1)
-
-    @property
-    def end(self) -> dt.date:
-        return dt.date.fromisocalendar(self.year, self.week, 7)
-
-    def shift(self, weeks: int) -> IsoWeek:
-        return IsoWeek.of(self.start + dt.timedelta(weeks=weeks))
-
-    @property
-    def previous(self) -> IsoWeek:
-        return self.shift(-1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.week:02d}"
-
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 # --- report rows (digest spreadsheets, exports) ----------------------------------------------------
 
@@ -241,6 +199,15 @@ class DigestData:
     trend: list[tuple[IsoWeek, Counter[str]]] = field(default_factory=list)  # oldest first, ends with `week`
     # (week, people who took part, gift packages), oldest first, ends with `week`
     trend_figures: list[tuple[IsoWeek, Decimal, Decimal]] = field(default_factory=list)
+    # The reporting rate of each unit from the first week of the reporting year to this one.
+    rates: list[UnitRate] = field(default_factory=list)
+    rates_since: dt.date | None = None
+    # Pairs whose agreed rhythm called for a meeting before the week ended, with none reported.
+    overdue_pairs: list[PairActivity] = field(default_factory=list)
+    # The year's plan and the pace towards it by the week's end (filled by ``handlers.digest.collect``, which
+    # knows the indicators).
+    plan: list[Progress] = field(default_factory=list)
+    plan_year: int = 0
 
     @property
     def silent_this_week(self) -> list[UnitStatus]:
@@ -371,7 +338,8 @@ async def unit_statuses(session: AsyncSession, scope: Scope, week: IsoWeek) -> l
     return statuses
 
 
-async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> DigestData:
+async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek, *, tz: dt.tzinfo = DEFAULT_TZ,
+                  year_start: YearStart = CALENDAR) -> DigestData:
     scope = Scope.cluster(cluster.id)
     provinces = dict((await session.execute(
         select(Province.code, Province.name).where(Province.cluster_id == cluster.id))).all())
@@ -390,6 +358,10 @@ async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> Dig
     data.trend_figures = await trend_figures(session, scope, week)
     data.units = await unit_statuses(session, scope, week)
     data.highlights = await highlights(session, scope, week)
+    first_day = year_first_day(reporting_year(week.thursday, year_start), year_start)
+    data.rates_since = first_day
+    data.rates = await unit_rates(session, scope, weeks_of(first_day, week.end), tz)
+    data.overdue_pairs = [p for p in await pair_activity(session, scope, until=week.end) if p.overdue(week.end)]
     return data
 
 

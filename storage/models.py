@@ -137,6 +137,8 @@ class TwinningPair(Base):
     signed_precision: Mapped[str | None] = mapped_column(String(5))
     note: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How often the two sides agreed to meet: quarterly | six_monthly | yearly (``storage.pairs.RHYTHMS``).
+    rhythm: Mapped[str | None] = mapped_column(String(12))
 
     unit: Mapped[Unit] = relationship(back_populates="pairs")
 
@@ -238,6 +240,8 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_unit_date", "unit_id", "activity_date"),
         Index("ix_reports_author_created", "author_person_id", "created_at"),
+        # Each pair's last activity, one index lookup per pair (/pairs, the digest, the annual tables).
+        Index("ix_reports_pair_status_date", "pair_id", "status", "activity_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,7 +280,12 @@ class ReportMeasure(Base):
     currency (``currency`` is empty for the others). Totals add these up, values per currency."""
 
     __tablename__ = "report_measures"
-    __table_args__ = (UniqueConstraint("report_id", "measure", "currency"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "measure", "currency"),
+        # A period's figures read from the index alone (storage.annual), joined to ix_reports_cells (made by
+        # hand in migration 0007: its form differs between SQLite and PostgreSQL).
+        Index("ix_report_measures_cover", "report_id", "measure", "currency", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -385,6 +394,37 @@ class JobRun(Base):
     planned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+# --- the unions' half-year and annual reports ---------------------------------------------------
+
+
+class IndicatorSet(Base):
+    """An indicator file as an admin imported it (``twinbot indicators import``): which rows the half-year and
+    annual tables have and how each is counted. The latest one is used; earlier ones stay as the record of
+    what earlier reports were built from."""
+
+    __tablename__ = "indicator_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(300))
+    document: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlanTarget(Base):
+    """One target of a year's plan (``twinbot plan import``): an indicator's figure for a province
+    (``province:15``) or a cluster (``cluster:2``) over a reporting year."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (UniqueConstraint("year", "scope", "indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(20))
+    indicator: Mapped[str] = mapped_column(String(40))
+    target: Mapped[Decimal] = mapped_column(Numeric(20, 3))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # --- what came in and what goes out: stored before it is acknowledged or sent --------------------
 
 
@@ -465,10 +505,12 @@ __all__ = [
     "GroupBinding",
     "Identity",
     "InboxEntry",
+    "IndicatorSet",
     "Invite",
     "JobRun",
     "OutboxEntry",
     "Person",
+    "PlanTarget",
     "ProcessedEvent",
     "Province",
     "ProvinceAlias",

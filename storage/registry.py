@@ -22,7 +22,9 @@ from sqlalchemy.orm import selectinload
 
 from storage.folding import fold_province
 from storage.models import Cluster, Province, ProvinceAlias, TwinningPair, Unit
+from storage.pairs import RHYTHMS, rhythm_by_name
 from storage.provinces import PARTNER_PROVINCES, PROVINCES
+from storage.yamldoc import LineLoader, Record
 
 SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.yaml"
 
@@ -51,7 +53,7 @@ CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
 
 _CLUSTER_FIELDS = {"number", "name", "provinces", "leader", "deputy", "basis"}
 _UNIT_FIELDS = {"code", "name", "kind", "province", "lat", "lon"}
-_PAIR_FIELDS = {"code", "unit", "partner", "country", "partner_province", "kind", "signed", "note"}
+_PAIR_FIELDS = {"code", "unit", "partner", "country", "partner_province", "kind", "signed", "note", "rhythm"}
 
 
 # --- reference provinces ------------------------------------------------------------------
@@ -114,59 +116,6 @@ class RegistryError(Exception):
         self.problems = problems
 
 
-class _Record(dict[str, Any]):
-    """A mapping that remembers the line it starts on, the line of each field, and fields given twice."""
-
-    line: int = 0
-    lines: dict[Any, int]
-    duplicates: list[tuple[Any, int]]
-
-    def line_of(self, key: str) -> int:
-        return self.lines.get(key, self.line)
-
-
-class _Seq(list[Any]):
-    """A list that remembers the line of each entry."""
-
-    lines: list[int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_record(loader: _LineLoader, node: yaml.MappingNode) -> _Record:
-    record = _Record(loader.construct_mapping(node, deep=True))
-    record.line = node.start_mark.line + 1
-    record.lines, record.duplicates = {}, []
-    for key_node, value_node in node.value:  # flattened by construct_mapping (merge keys resolved)
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if key in record.lines:
-            record.duplicates.append((key, line))
-        record.lines[key] = value_node.start_mark.line + 1  # the last one given is the one kept
-    return record
-
-
-def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> _Seq:
-    seq = _Seq(loader.construct_sequence(node, deep=True))
-    seq.lines = [child.start_mark.line + 1 for child in node.value]
-    return seq
-
-
-def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
-    # An impossible unquoted date (2015-02-31) stays text, to be reported with its line like any bad value.
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_record)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
 @dataclass
 class ClusterSpec:
     number: int
@@ -198,6 +147,7 @@ class PairSpec:
     signed_on: dt.date | None = None
     signed_precision: str | None = None
     note: str | None = None
+    rhythm: str | None = None
 
 
 @dataclass
@@ -267,12 +217,12 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         found.append((line, f"{source}:{line}: {reason}"))
 
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
+        doc = yaml.load(text, Loader=LineLoader)  # LineLoader is a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         raise RegistryError([f"{source}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
-    if not isinstance(doc, _Record):
+    if not isinstance(doc, Record):
         raise RegistryError([f"{source}:1: expected sections 'clusters', 'units' and 'pairs'"])
     for key, line in doc.duplicates:
         problem(line, f"section {key!r} appears twice")
@@ -285,7 +235,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
 
     spec = RegistrySpec()
 
-    def rows(section: str, fields: set[str], required: Iterable[str]) -> list[_Record]:
+    def rows(section: str, fields: set[str], required: Iterable[str]) -> list[Record]:
         items = doc.get(section) or []
         if not isinstance(items, list):
             problem(doc.line_of(section), f"'{section}' must be a list")
@@ -293,7 +243,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         lines = getattr(items, "lines", [doc.line_of(section)] * len(items))
         good = []
         for item, line in zip(items, lines, strict=True):
-            if not isinstance(item, _Record):
+            if not isinstance(item, Record):
                 problem(line, f"every entry of '{section}' must be a mapping of field: value")
                 continue
             extra = sorted(map(str, set(item) - fields))
@@ -312,7 +262,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
                 good.append(item)
         return good
 
-    def text_field(item: _Record, key: str, limit: int) -> str | None:
+    def text_field(item: Record, key: str, limit: int) -> str | None:
         value = item.get(key)
         if value is None:
             return None
@@ -321,7 +271,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
             problem(item.line_of(key), f"{key} is longer than {limit} characters")
         return value
 
-    def province(item: _Record, key: str) -> str | None:
+    def province(item: Record, key: str) -> str | None:
         name = str(item.get(key))
         code = province_by_name(name)
         if code is None:
@@ -426,6 +376,11 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
         except ValueError as exc:
             problem(item.line_of("signed"), str(exc))
             signed_on, precision = None, None
+        rhythm = None
+        if item.get("rhythm") not in (None, ""):
+            rhythm = rhythm_by_name(str(item["rhythm"]))
+            if rhythm is None:
+                problem(item.line_of("rhythm"), f"rhythm {item['rhythm']!r} is not one of {', '.join(RHYTHMS)}")
         spec.pairs.append(
             PairSpec(
                 code=code,
@@ -437,6 +392,7 @@ def parse_registry(text: str, source: str) -> RegistrySpec:
                 signed_on=signed_on,
                 signed_precision=precision,
                 note=text_field(item, "note", 500),
+                rhythm=rhythm,
             )
         )
     if found:
@@ -526,6 +482,7 @@ async def apply_registry(session: AsyncSession, spec: RegistrySpec) -> ImportSum
             "signed_on": ps.signed_on,
             "signed_precision": ps.signed_precision,
             "note": ps.note,
+            "rhythm": ps.rhythm,
             "active": True,
         }
         pair = pairs.get(ps.code)
@@ -578,6 +535,8 @@ async def export_registry(session: AsyncSession) -> str:
             doc["signed"] = signed
         if p.note:
             doc["note"] = p.note
+        if p.rhythm:
+            doc["rhythm"] = p.rhythm
         return doc
 
     def unit_doc(u: Unit) -> dict[str, Any]:

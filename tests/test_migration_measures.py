@@ -80,8 +80,9 @@ async def old_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def registry_at_0005(db: Database) -> None:
-    """The sample registry in a database at 0005, whose units have none of the columns added since (0009's
-    position): clusters and provinces through the models, units and pairs as 0005 stores them."""
+    """The sample registry in a database at 0005, whose units and pairs have none of the columns added since
+    (0009's position, 0010's rhythm): clusters and provinces through the models, units and pairs as 0005
+    stores them."""
     from sqlalchemy import insert
 
     from storage.models import Cluster, Province, TwinningPair, Unit
@@ -103,10 +104,10 @@ async def registry_at_0005(db: Database) -> None:
         await s.execute(insert(units), [{"code": u.code, "name": u.name, "kind": u.kind,
                                          "province_code": u.province_code, "active": True} for u in spec.units])
         ids = dict((await s.execute(select(units.c.code, units.c.id))).all())
-        s.add_all(TwinningPair(code=p.code, unit_id=ids[p.unit_code], partner_name=p.partner,
-                               partner_country=p.country, partner_province=p.partner_province, kind=p.kind,
-                               signed_on=p.signed_on, signed_precision=p.signed_precision, note=p.note)
-                  for p in spec.pairs)
+        await s.execute(insert(TwinningPair.__table__), [
+            {"code": p.code, "unit_id": ids[p.unit_code], "partner_name": p.partner, "partner_country": p.country,
+             "partner_province": p.partner_province, "kind": p.kind, "signed_on": p.signed_on,
+             "signed_precision": p.signed_precision, "note": p.note, "active": True} for p in spec.pairs])
         await uow.commit()
 
 

@@ -199,6 +199,21 @@ async def test_silent_units(world: dict[str, object], db: Database) -> None:
     assert len(silent) == 25 and all(f"• {name}:" in said for name in silent)
 
 
+async def test_silent_is_the_reporting_rate(world: dict[str, object]) -> None:
+    # The world's reports were filed on Monday 23/11 for days of week 47: answered, but after Friday's reminder.
+    # A period rather than a week: the reporting rate, unit by unit.
+    said = await user(world, "coordinator").send("/silent 28/09/2026-22/11/2026")
+    lines = said.splitlines()
+    assert lines[0] == "Weekly reports · cluster 2 · 28/09/2026 – 22/11/2026 (8 weeks)"
+    # 27 active units in cluster 2 × 8 weeks; two of them answered one week each, late.
+    assert lines[1] == "Reporting rate: 0.9% of 216 unit-weeks answered, 0% on time"
+    assert "• Đồn Biên phòng CKQT Lào Cai (Lào Cai): 1/8 weeks, 0 on time" in lines
+    assert "• Đồn Biên phòng Pha Long (Lào Cai): 0/8 weeks, 0 on time · ⚠️ silent for the last 8 weeks" in lines
+    assert "Bản Khẹo" not in said  # cluster 1
+    said = await user(world, "admin").send("/silent 2026-W47 cluster:2")
+    assert "(1 week)" in said and "Reporting rate: 7.4% of 27 unit-weeks answered" in said
+
+
 async def test_users_and_roles(world: dict[str, object]) -> None:
     admin = user(world, "admin")
     said = await admin.send("/users")

@@ -1,0 +1,140 @@
+"""What the half-year and annual tables are computed from: reports of a period grouped into cells (unit, pair,
+partner, kind, where held, direction of a delegation), each with its number of reports and the sums of its
+measures, and the organisation the cells belong to (units, pairs, provinces, clusters).
+
+Two grouped queries read a period, however long: one counts reports, one adds up their measures. Which
+indicator a cell counts towards is decided afterwards (``handlers.indicators``), so an admin's edited
+indicator file needs no new query. Withdrawn and voided reports do not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Cluster, Province, Report, ReportMeasure, TwinningPair, Unit
+from storage.scope import Scope
+from storage.stats import exact
+
+CellKey = tuple[int, int | None, str, str, str, str, str]  # unit, pair, country, partner province, kind, venue,
+#                                                               direction ("" for none)
+
+
+@dataclass
+class Cell:
+    unit_id: int
+    pair_id: int | None
+    country: str
+    partner_province: str  # "" when the report names none
+    kind: str
+    venue: str
+    direction: str  # "in" | "out" | "" (a delegation's direction, ``details["direction"]``)
+    reports: int = 0
+    measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (measure, currency) -> sum
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+    province_code: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    id: int
+    unit_id: int
+    country: str
+    partner_province: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ProvinceInfo:
+    code: str
+    name: str
+    cluster_number: int | None
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    number: int
+    name: str
+    leader_province_code: str | None
+
+
+@dataclass
+class Organisation:
+    """The units (active or not: an inactive unit's reports still count), the active pairs of active units,
+    the provinces and the clusters of a scope."""
+
+    units: dict[int, UnitInfo] = field(default_factory=dict)
+    pairs: dict[int, PairInfo] = field(default_factory=dict)
+    provinces: dict[str, ProvinceInfo] = field(default_factory=dict)
+    clusters: dict[int, ClusterInfo] = field(default_factory=dict)  # by number
+
+
+def _direction(session: AsyncSession) -> Any:
+    # Literal JSON paths, not bound parameters: PostgreSQL must see the same expression in SELECT and GROUP BY.
+    found: Any
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        found = Report.details.op("->>")(literal_column("'direction'"))
+    else:
+        found = func.json_extract(Report.details, literal_column("'$.direction'"))
+    return func.coalesce(found, literal_column("''"))
+
+
+async def cells(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope,
+                measures: Iterable[str] | None = None) -> list[Cell]:
+    """The submitted reports dated ``start``..``end`` in ``scope``, grouped into cells, with the sums of
+    ``measures`` (all of them by default): a year of a million reports is read from two indexes."""
+    direction = _direction(session)
+    partner_province = func.coalesce(Report.partner_province, literal_column("''"))
+    keys = (Report.unit_id, Report.pair_id, Report.partner_country, partner_province, Report.kind, Report.venue,
+            direction)
+    period = (Report.status == "submitted", Report.activity_date >= start, Report.activity_date <= end)
+    found: dict[CellKey, Cell] = {}
+    counted: Any = select(*keys, func.count(Report.id)).where(*period).group_by(*keys)
+    for unit_id, pair_id, country, province, kind, venue, way, n in await session.execute(scope.reports(counted)):
+        found[(unit_id, pair_id, country, province, kind, venue, way)] = Cell(
+            unit_id, pair_id, country, province, kind, venue, way, reports=n)
+    summed: Any = (select(*keys, ReportMeasure.measure, ReportMeasure.currency, func.sum(ReportMeasure.amount))
+                   .select_from(Report).join(ReportMeasure, ReportMeasure.report_id == Report.id).where(*period)
+                   .group_by(*keys, ReportMeasure.measure, ReportMeasure.currency))
+    if measures is not None:
+        # lower() keeps the planner from seeking the index once per measure for every report: one seek per
+        # report, the measures it does not need skipped as they are read (keys are lower case already).
+        summed = summed.where(func.lower(ReportMeasure.measure).in_(sorted(set(measures))))
+    for *key, measure, currency, amount in await session.execute(scope.reports(summed)):
+        cell = found.get(tuple(key))  # type: ignore[arg-type]
+        if cell is not None:  # always, since both read the same reports in one transaction
+            cell.measures[(measure, currency or "")] = exact(amount)
+    return list(found.values())
+
+
+async def organisation(session: AsyncSession, scope: Scope) -> Organisation:
+    org = Organisation()
+    units: Any = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.province_code, Unit.active)
+    for row in await session.execute(scope.units(units)):
+        org.units[row[0]] = UnitInfo(*row)
+    pairs: Any = (select(TwinningPair.id, TwinningPair.unit_id, TwinningPair.partner_country,
+                         func.coalesce(TwinningPair.partner_province, literal_column("''")), TwinningPair.kind)
+                  .join(Unit, Unit.id == TwinningPair.unit_id).where(TwinningPair.active, Unit.active))
+    for row in await session.execute(scope.units(pairs)):
+        org.pairs[row[0]] = PairInfo(*row)
+    for code, name, number in await session.execute(
+            select(Province.code, Province.name, Cluster.number).outerjoin(Cluster, Cluster.id == Province.cluster_id)):
+        org.provinces[code] = ProvinceInfo(code, name, number)
+    for number, name, leader in await session.execute(
+            select(Cluster.number, Cluster.name, Cluster.leader_province_code)):
+        org.clusters[number] = ClusterInfo(number, name, leader)
+    return org
