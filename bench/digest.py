@@ -60,8 +60,7 @@ units_numbered AS (
 ),
 unit_count(c) AS (SELECT COUNT(*) FROM units_numbered)
 INSERT INTO reports (draft_token, unit_id, author_person_id, channel, kind, activity_date, pair_id, partner_name,
-                     partner_country, partner_province, venue, participants_ours, participants_partner,
-                     gift_packages, delegations, delegation_people, amount, currency, description, details,
+                     partner_country, partner_province, venue, description, details,
                      latitude, longitude, status, status_reason, search_text, version, created_at, updated_at)
 SELECT 'bench-' || n, un.unit_id, :author, 'telegram',
        CASE n % 9 WHEN 0 THEN 'exchange' WHEN 1 THEN 'donation' WHEN 2 THEN 'visit' WHEN 3 THEN 'delegation'
@@ -70,11 +69,6 @@ SELECT 'bench-' || n, un.unit_id, :author, 'telegram',
        date(:last_day, '-' || ((n * 7919) % :days) || ' days'),
        un.pair_id, un.partner_name, un.partner_country, un.partner_province,
        CASE n % 5 WHEN 0 THEN 'partner' WHEN 1 THEN 'both' WHEN 2 THEN 'border' ELSE 'ours' END,
-       5 + (n * 13) % 60, 3 + (n * 17) % 80,
-       CASE WHEN n % 9 = 1 THEN 20 + (n % 200) END,
-       CASE WHEN n % 9 = 3 THEN 1 + n % 2 END, CASE WHEN n % 9 = 3 THEN 5 + n % 20 END,
-       CASE WHEN n % 9 IN (1, 5) THEN (1 + n % 50) * 1000000 END,
-       CASE WHEN n % 9 IN (1, 5) THEN CASE WHEN n % 23 = 0 THEN 'USD' WHEN n % 29 = 0 THEN 'CNY' ELSE 'VND' END END,
        'Hoạt động hữu nghị số ' || n || ' với đơn vị kết nghĩa bên kia biên giới', '{}',
        NULL, NULL, CASE WHEN n % 97 = 0 THEN 'withdrawn' ELSE 'submitted' END, NULL, '', 1,
        datetime(:last_day, '-' || ((n * 7919) % :days) || ' days', '+5 hours'),
@@ -82,14 +76,29 @@ SELECT 'bench-' || n, un.unit_id, :author, 'telegram',
 FROM seq JOIN unit_count JOIN units_numbered un ON un.k = (seq.n * 31) % unit_count.c
 """
 
+# The figures of each report (``report_measures``), as the report flow stores them: participants on both
+# sides for every report, gift packages and their value for donations, delegations for delegations, the
+# value of medicines for medical care; a few values in USD or CNY.
+MEASURES = """
+INSERT INTO report_measures (report_id, measure, currency, amount, approx)
+SELECT id, 'participants_ours', '', 5 + (id * 13) % 60, 0 FROM reports WHERE draft_token LIKE 'bench-%'
+UNION ALL SELECT id, 'participants_partner', '', 3 + (id * 17) % 80, 0 FROM reports WHERE draft_token LIKE 'bench-%'
+UNION ALL SELECT id, 'gift_packages', '', 20 + (id % 200), 0 FROM reports WHERE kind = 'donation'
+UNION ALL SELECT id, 'delegations', '', 1 + id % 2, 0 FROM reports WHERE kind = 'delegation'
+UNION ALL SELECT id, 'delegation_people', '', 5 + id % 20, 0 FROM reports WHERE kind = 'delegation'
+UNION ALL SELECT id, CASE kind WHEN 'donation' THEN 'value_gifts' ELSE 'value_medicines' END,
+                 CASE WHEN id % 23 = 0 THEN 'USD' WHEN id % 29 = 0 THEN 'CNY' ELSE 'VND' END,
+                 (1 + id % 50) * 1000000, 0 FROM reports WHERE kind IN ('donation', 'medical')
+"""
+
 BARE = """
 SELECT r.activity_date, u.province_code, r.partner_country, COALESCE(r.partner_province, ''), r.kind, r.venue,
-       r.currency, COUNT(r.id), SUM(r.participants_ours), SUM(r.participants_partner), SUM(r.gift_packages),
-       SUM(r.delegations), SUM(r.delegation_people), SUM(r.amount)
+       m.measure, m.currency, COUNT(DISTINCT r.id), SUM(m.amount)
 FROM reports r JOIN units u ON u.id = r.unit_id JOIN provinces p ON p.code = u.province_code
+     LEFT JOIN report_measures m ON m.report_id = r.id
 WHERE p.cluster_id = :cluster AND r.status = 'submitted' AND r.activity_date >= :start AND r.activity_date <= :end
 GROUP BY r.activity_date, u.province_code, r.partner_country, COALESCE(r.partner_province, ''), r.kind, r.venue,
-         r.currency
+         m.measure, m.currency
 """
 
 
@@ -108,6 +117,7 @@ def generate(path: Path, count: int, week: IsoWeek) -> float:
     author = con.execute("SELECT max(id) FROM people").fetchone()[0]
     days = YEARS * 365
     con.execute(GENERATE, {"count": count, "author": author, "last_day": week.end.isoformat(), "days": days})
+    con.execute(MEASURES)
     for (sql,) in triggers:
         con.execute(sql)
     con.commit()
