@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import events
 from storage.deliveries import Recipient, insert_ignoring_conflicts
 from storage.models import (
     Cluster,
@@ -113,6 +114,7 @@ class ReportRow:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    event: int | None = None  # the number of its event (``storage.events``); None: its own
     measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (measure, currency) -> figure
     approx: frozenset[str] = frozenset()
     photos: int = 0
@@ -127,7 +129,7 @@ class ReportRow:
             description=report.description, details=dict(report.details or {}), latitude=report.latitude,
             longitude=report.longitude, status=report.status, status_reason=report.status_reason,
             author_name=report.author.display_name, channel=report.channel, version=report.version,
-            created_at=report.created_at, updated_at=report.updated_at,
+            created_at=report.created_at, updated_at=report.updated_at, event=report.event_id or report.id,
             measures={(m.measure, m.currency): exact(m.amount) for m in report.measures},
             approx=frozenset(m.measure for m in report.measures if m.approx), photos=len(report.photos),
         )
@@ -137,7 +139,7 @@ _ROW_COLUMNS = (
     Report.id, Report.activity_date, Unit.code, Unit.name, Unit.province_code, Province.name, Report.kind,
     Report.partner_name, Report.partner_country, Report.partner_province, Report.venue, Report.description,
     Report.details, Report.latitude, Report.longitude, Report.status, Report.status_reason, Person.display_name,
-    Report.channel, Report.version, Report.created_at, Report.updated_at,
+    Report.channel, Report.version, Report.created_at, Report.updated_at, events.event_key(),
 )
 ROWS_AT_ONCE = 500
 _ROW_FIELDS = [f.name for f in fields(ReportRow)][:len(_ROW_COLUMNS)]
@@ -271,18 +273,16 @@ async def collect(session: AsyncSession, cluster: Cluster, week: IsoWeek) -> Dig
             provinces[province] = await session.scalar(select(Province.name).where(Province.code == province)) \
                 or province
 
-    # One pass over the trend window gives the trend and, per unit, the weeks it reported in.
-    weekly: Any = (select(Report.unit_id, Report.activity_date, Report.kind, func.count(Report.id))
-              .where(Report.status == "submitted", Report.activity_date >= first.start,
-                     Report.activity_date <= week.end)
-              .group_by(Report.unit_id, Report.activity_date, Report.kind))
+    # One pass over the trend window gives the trend (events) and, per unit, the weeks it reported in.
+    window = await events.tally(session, events.reports_in(start=first.start, end=week.end, scope=scope),
+                                Report.unit_id, Report.activity_date, Report.kind, measures=False)
     trend: dict[IsoWeek, Counter[str]] = {first.shift(n): Counter() for n in range(TREND_WEEKS)}
+    for (iso, kind), total in window.by(lambda group: (IsoWeek.of(group[1]), group[2])).items():
+        trend[iso][kind] = total.events
     unit_weeks: dict[int, Counter[IsoWeek]] = defaultdict(Counter)
     last_report: dict[int, dt.date] = {}
-    for unit_id, day, kind, n in (await session.execute(scope.reports(weekly))):
-        iso = IsoWeek.of(day)
-        trend[iso][kind] += n
-        unit_weeks[unit_id][iso] += n
+    for (unit_id, day), total in window.by(lambda group: (group[0], group[1])).items():
+        unit_weeks[unit_id][IsoWeek.of(day)] += total.reports
         if unit_id not in last_report or day > last_report[unit_id]:
             last_report[unit_id] = day
     data.trend = sorted(trend.items())
@@ -323,26 +323,36 @@ SIZE_MEASURES = ("participants_ours", "participants_partner", "gift_packages", "
 
 
 async def highlights(session: AsyncSession, scope: Scope, week: IsoWeek, limit: int = HIGHLIGHTS) -> list[Highlight]:
-    """The largest reports of the week (people and gift packages), then the most recent ones."""
+    """The largest reports of the week (people and gift packages), then the most recent ones; one report of
+    an event at most."""
     sizes = (select(ReportMeasure.report_id, func.sum(ReportMeasure.amount).label("size"))
              .where(ReportMeasure.measure.in_(SIZE_MEASURES)).group_by(ReportMeasure.report_id).subquery())
     size = func.coalesce(sizes.c.size, 0)
+    event = events.event_key()
     base: Any = (select(Report.id, Report.activity_date, Unit.name, Report.kind, Report.partner_name,
-                        Report.partner_country, Report.partner_province, Report.description)
+                        Report.partner_country, Report.partner_province, Report.description, event)
                  .join(Unit, Unit.id == Report.unit_id)
                  .outerjoin(sizes, sizes.c.report_id == Report.id)
                  .where(Report.status == "submitted", Report.activity_date >= week.start,
                         Report.activity_date <= week.end))
-    largest = (await session.execute(scope.reports(base).where(size > 0).order_by(
-        size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(limit))).all()
-    chosen: list[Any] = list(largest)
+    chosen: list[Any] = []
+    seen: set[int] = set()
+
+    def take(rows: list[Any]) -> None:
+        for row in rows:
+            if len(chosen) < limit and row[-1] not in seen:
+                seen.add(row[-1])
+                chosen.append(row[:-1])
+
+    # Twice as many as needed: two reports of one event are shown once.
+    take((await session.execute(scope.reports(base).where(size > 0).order_by(
+        size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(2 * limit))).all())
     if len(chosen) < limit:
-        seen = [row[0] for row in chosen]
         latest = scope.reports(base)
         if seen:
-            latest = latest.where(Report.id.not_in(seen))
-        chosen += (await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
-                                         .limit(limit - len(chosen)))).all()
+            latest = latest.where(event.not_in(seen))
+        take((await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
+                                    .limit(2 * (limit - len(chosen))))).all())
     figures: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
     if chosen:
         for report_id, measure, currency, amount in await session.execute(
