@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Importing the modules registers their commands, actions and flows.
 from handlers import admin, digest, export, figures, flows, lookup, onboarding, report_view  # noqa: E402,F401  isort: skip
+from handlers import same_event  # noqa: E402,F401  isort: skip
 from handlers import linking  # noqa: E402,F401  isort: skip  (after onboarding: it wraps /start)
 from handlers import quick_report  # noqa: E402  isort: skip
 

@@ -21,7 +21,7 @@ from handlers.measures import FIGURE_SETS, MEASURES
 from handlers.parsing import Invalid, clean_text, parse_date, small_int
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
 from handlers.report_values import details_of, figures_of
-from storage import reports
+from storage import events, reports
 from storage.folding import fold
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -644,19 +644,34 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     if ctx.state["draft"].get("read"):
         lines.append(t("📝 Read from your message: check the figures."))
     lines += review_lines(ctx, values)
-    duplicate = await reports.possible_duplicate(ctx.session, values)
-    if duplicate is not None:
+    # One query: an earlier report of this unit entered again, or another unit's report of the same event.
+    alike = await events.look_alikes(ctx.session, values)
+    if alike.duplicate is not None:
         lines.append("")
         lines.append(t("⚠️ Report #{id} (activity on {date}) looks the same (same unit, kind, date and partner). "
                        "Submit anyway only if this is a different activity.",
-                       id=duplicate.id, date=t.date(duplicate.activity_date)))
+                       id=alike.duplicate.id, date=t.date(alike.duplicate.activity_date)))
+    same = alike.same_event
+    draft = ctx.state["draft"]
+    if same is not None:
+        lines.append("")
+        lines.append(t("🔗 This may be the same event as #{id}, reported by {unit} on {date}.", id=same.id,
+                       unit=same.unit_name, date=f"{same.activity_date:%d/%m}"))
+        lines.append(t("The same event, or a different one? Either answer submits the report; "
+                       "an event reported twice counts once in every total."))
+        draft["alike"] = same.id
+        finish = [Option(t("🔗 Same event – submit"), f"rv:same:{same.id}"),
+                  Option(t("✅ A different one – submit"), "rv:submit")]
+    else:
+        draft.pop("alike", None)
+        finish = [Option(t("✅ Submit"), "rv:submit")]
+    ctx.set_state(draft=draft)
     lines.append("")
     lines.append(t("Choose a field to fix it, add figures, or submit."))
     fix = [Option("✏️ " + t(FIELDS[k].label), f"rv:fix:{k}") for k in field_keys(values)
            if (k in values and k not in ("unit",)) or (k == "unit" and not values.get("unit_fixed"))]
     more = [Option(t("➕ Add figures"), "rv:add")] if addable(values) else []
-    ctx.say(Safe("\n".join(lines)),
-            [*fix, *more, Option(t("✅ Submit"), "rv:submit"), Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+    ctx.say(Safe("\n".join(lines)), [*fix, *more, *finish, Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
 
 
 def addable(values: dict[str, Any]) -> list[str]:
@@ -690,9 +705,15 @@ async def on_review(ctx: Context, arg: str) -> None:
         await cancel(ctx, "")
     elif verb == "submit":
         await submit(ctx)
+    elif verb == "same":
+        alike = ctx.state["draft"].get("alike")
+        if alike is not None and key == str(alike):
+            await submit(ctx, same_event_as=int(alike))
+        else:
+            await ask(ctx, REVIEW)
 
 
-async def submit(ctx: Context) -> None:
+async def submit(ctx: Context, *, same_event_as: int | None = None) -> None:
     draft = ctx.state["draft"]
     values = draft["values"]
     missing = next_step(values)
@@ -710,7 +731,8 @@ async def submit(ctx: Context) -> None:
         return
     report, created = await reports.submit(ctx.session, token=draft["token"], values=values,
                                            details=details_of(values), figures=figures_of(values),
-                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now)
+                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now,
+                                           same_event_as=same_event_as)
     end_flow(ctx)
     # The review card's buttons are now old ones; a tap on its Submit (the answer never arrived, say)
     # is recognised by this and told which report it made.
@@ -725,18 +747,22 @@ async def submit(ctx: Context) -> None:
 
 async def confirm_submitted(ctx: Context, report: Report) -> None:
     from handlers.onboarding import main_menu
-    from handlers.report_view import summary_line
+    from handlers.report_view import summary_line, twin_line
 
     t = ctx.t
-    ctx.say(Safe(t("✅ Report #{id} submitted. Thank you!", id=report.id) + "\n" + summary_line(ctx, report)),
-            main_menu(ctx))
+    lines = [t("✅ Report #{id} submitted. Thank you!", id=report.id), summary_line(ctx, report)]
+    twins = await twin_line(ctx, report)
+    if twins:
+        lines.append(twins)
+    ctx.say(Safe("\n".join(lines)), main_menu(ctx))
 
 
 def answered_before(ctx: Context, prefix: str, arg: str, seq: int | None) -> bool:
     """A tap on the Submit of a card already submitted (a double tap, or the answer never arrived): say
     which report it made."""
     submitted = ctx.state.get("submitted")
-    if prefix != "rv" or arg != "submit" or not submitted or submitted.get("seq") != seq:
+    if prefix != "rv" or not (arg == "submit" or arg.startswith("same:")) or not submitted \
+            or submitted.get("seq") != seq:
         return False
     ctx.notice = ctx.t("Report #{id} was already submitted.", id=submitted["id"])
     return True

@@ -17,7 +17,7 @@ from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS, field_keys
 from handlers.report_values import DETAILS, details_of, figures_of, values_of
 from handlers.totals import key_figure as figure_of
-from storage import reports
+from storage import events, reports
 from storage.models import Report, ReportPhoto
 from storage.stats import exact
 
@@ -58,6 +58,16 @@ def card(ctx: Context, report: Report) -> Safe:
     return Safe("\n".join(lines))
 
 
+async def twin_line(ctx: Context, report: Report) -> str | None:
+    """"🔗 Same event as #15 (Đồn Biên phòng B)": the other reports of its event, whoever may see them."""
+    twins = await events.twins(ctx.session, report)
+    if not twins:
+        return None
+    names = ", ".join(f"#{twin.id} ({esc(twin.unit_name)})" + (" ❌" if twin.status != "submitted" else "")
+                      for twin in twins)
+    return ctx.t("🔗 Same event as {twins}", twins=Safe(names))
+
+
 def editable(ctx: Context, report: Report) -> bool:
     return (report.status == "submitted" and ctx.person is not None
             and report.author_person_id == ctx.person.id and ctx.now - report.created_at <= EDIT_WINDOW)
@@ -91,7 +101,8 @@ async def open_mine(ctx: Context, arg: str) -> None:
     if editable(ctx, report):
         options = [Option(ctx.t("✏️ Correct a field"), f"ed:{report.id}"),
                    Option(ctx.t("🗑 Withdraw"), f"wd:{report.id}")]
-    ctx.say(card(ctx, report), options, columns=2)
+    twins = await twin_line(ctx, report)
+    ctx.say(Safe(card(ctx, report) + "\n" + twins) if twins else card(ctx, report), options, columns=2)
 
 
 async def _own_report(ctx: Context, arg: str, *, lock: bool = False) -> Report | None:

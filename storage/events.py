@@ -247,7 +247,8 @@ async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlik
                     Report.activity_date >= day - dt.timedelta(days=1),
                     Report.activity_date <= day + dt.timedelta(days=1),
                     or_(*same_partner, and_(Report.unit_id != unit_id, Report.unit_id.in_(twinned_units(unit_id)))))
-             .order_by(case((Report.activity_date == day, 0), else_=1), Report.id)
+             .order_by(case((Report.activity_date == day, 0), else_=1), case((Report.unit_id == unit_id, 0), else_=1),
+                       Report.id)
              .limit(LOOK_ALIKES))
     duplicate = same_event = None
     for row in (await session.execute(query)).all():
