@@ -223,8 +223,8 @@ class LookAlikes:
 async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlikes:
     """Submitted reports that look like the draft ``values``: the same kind, dates within a day, and the
     same partner (pair or partner name), or units twinned with each other or with the same partner, in any
-    cluster. One query over three days of one kind (``ix_reports_activity_date``); only what the review
-    card shows is read."""
+    cluster. One query over three days of one kind (``ix_reports_kind_date``); only what the review card
+    shows is read."""
     if not values.get("unit") or not values.get("date") or not values.get("kind"):
         return LookAlikes()
     unit_id = int(values["unit"])
@@ -260,10 +260,14 @@ async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlik
     return LookAlikes(duplicate, same_event)
 
 
+# Made once: an alias adapts its columns when first used, which costs more than the query itself.
+_MINE, _THEIRS, _UNIT = aliased(TwinningPair, name="mine"), aliased(TwinningPair, name="theirs"), aliased(Unit)
+
+
 def twinned_units(unit_id: int) -> CompoundSelect:
     """Units twinned with the same partner as ``unit_id`` (its own pairs' partner name and country), or
     with it: a pair of one naming the other as its partner."""
-    mine, theirs, unit = aliased(TwinningPair), aliased(TwinningPair), aliased(Unit)
+    mine, theirs, unit = _MINE, _THEIRS, _UNIT
     return union(
         select(theirs.unit_id).join(mine, and_(mine.partner_name == theirs.partner_name,
                                                mine.partner_country == theirs.partner_country))

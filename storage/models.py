@@ -237,6 +237,7 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_unit_date", "unit_id", "activity_date"),
+        Index("ix_reports_kind_date", "kind", "activity_date"),  # reports that may be one event (storage.events)
         Index("ix_reports_author_created", "author_person_id", "created_at"),
     )
 
