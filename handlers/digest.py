@@ -102,9 +102,13 @@ def week_title(t: Translator, data: DigestData) -> Safe:
 
 def _headline(t: Translator, data: DigestData) -> list[str]:
     current, previous = data.current.total, data.previous.total
-    lines: list[str] = [t("<b>Week {dates}</b> (change from the week before)", dates=week_dates(t, data.week)),
-                        t("Reports: {n} ({change})", n=t.number(current.reports),
-                          change=change(t, current.reports, previous.reports))]
+    lines: list[str] = [t("<b>Week {dates}</b> (change from the week before)", dates=week_dates(t, data.week))]
+    if current.events == current.reports and previous.events == previous.reports:
+        lines.append(t("Reports: {n} ({change})", n=t.number(current.reports),
+                       change=change(t, current.reports, previous.reports)))
+    else:  # "3 events (4 reports) (+1)": reports linked as one event count once
+        lines.append(t("{count} ({change})", count=totals.count_text(t, current, events=True),
+                       change=change(t, current.events, previous.events)))
     for kind in KINDS:
         now, before = current.by_kind.get(kind, 0), previous.by_kind.get(kind, 0)
         if now or before:
@@ -132,15 +136,15 @@ def _breakdowns(t: Translator, data: DigestData) -> list[str]:
     if not current.total.reports:
         return [str(t("No activity was reported in the week."))]
     lines += ["", t("<b>By province</b>")]
-    for code, figures in sorted(current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
+    for code, figures in sorted(current.by_province.items(), key=lambda item: (-item[1].events, item[0])):
         lines.append(t("• {province}: {activities} – {venues}", province=data.province_names.get(code, code),
-                       activities=t.plural("{n} activity", "{n} activities", figures.reports),
+                       activities=t.plural("{n} activity", "{n} activities", figures.events),
                        venues=Safe(venues(t, figures))))
     lines += ["", t("<b>By partner</b>")]
     for (country, province), figures in sorted(current.by_partner.items(),
-                                               key=lambda item: (-item[1].reports, item[0])):
+                                               key=lambda item: (-item[1].events, item[0])):
         lines.append(t("• {partner}: {activities} – {venues}", partner=partner_label(t, country, province or None),
-                       activities=t.plural("{n} activity", "{n} activities", figures.reports),
+                       activities=t.plural("{n} activity", "{n} activities", figures.events),
                        venues=Safe(venues(t, figures))))
     if data.highlights:
         lines += ["", t("<b>Highlights</b>")]
@@ -248,17 +252,17 @@ def summary_rows(data: DigestData, t: Translator) -> list[tuple[str, object]]:
     for heading, breakdown in ((N_("The week"), data.current), (N_("The week before"), data.previous)):
         figures = breakdown.total
         rows.append((t(heading), None))
-        rows.append((t("Reports"), figures.reports))
+        rows += totals.count_rows(t, figures)
         rows += [(kind_label(t, kind), figures.by_kind.get(kind, 0)) for kind in KINDS]
         rows += totals.summary_rows(t, figures)
     rows.append((t("By province"), None))
-    for code, figures in sorted(data.current.by_province.items(), key=lambda item: (-item[1].reports, item[0])):
-        rows.append((data.province_names.get(code, code), figures.reports))
+    for code, figures in sorted(data.current.by_province.items(), key=lambda item: (-item[1].events, item[0])):
+        rows.append((data.province_names.get(code, code), figures.events))
         rows += _venue_rows(t, figures)
     rows.append((t("By partner"), None))
     for (country, province), figures in sorted(data.current.by_partner.items(),
-                                               key=lambda item: (-item[1].reports, item[0])):
-        rows.append((partner_label(t, country, province or None), figures.reports))
+                                               key=lambda item: (-item[1].events, item[0])):
+        rows.append((partner_label(t, country, province or None), figures.events))
         rows += _venue_rows(t, figures)
     rows.append((t("Units"), None))
     rows += [(t("Filed nothing for the week"), len(data.silent_this_week)),

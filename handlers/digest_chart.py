@@ -49,7 +49,7 @@ def _render(data: DigestData, t: Translator) -> bytes:
     figure.suptitle(t("Cluster {number} – week {dates}", number=data.cluster_number,
                       dates=week_dates(t, data.week)), fontsize=16, fontweight="bold")
 
-    provinces = sorted(data.current.by_province.items(), key=lambda item: (item[1].reports, item[0]))
+    provinces = sorted(data.current.by_province.items(), key=lambda item: (item[1].events, item[0]))
     names = [data.province_names.get(code, code) for code, _ in provinces]
     top.set_title(t("Activities by province and kind"), fontsize=13, loc="left")
     if provinces:

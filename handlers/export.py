@@ -33,19 +33,19 @@ def summary_rows(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     total = breakdown.total
     rows: list[tuple[str, object]] = [
         (t("From"), period.start), (t("To"), period.end), (t("Scope"), label),
-        (t("Reports"), total.reports), *totals.summary_rows(t, total), (t("By kind"), None),
+        *totals.count_rows(t, total), *totals.summary_rows(t, total), (t("By kind"), None),
     ]
     rows += [(t(KINDS[k].label) if k in KINDS else k, n) for k, n in total.by_kind.most_common()]
     venues = dict(FIELDS["venue"].choices)
     rows.append((t("Held"), None))
     rows += [(t(venues.get(v, v)), n) for v, n in total.venue.most_common()]
     rows.append((t("By province"), None))
-    rows += [(PROVINCE_NAMES.get(code, code), fig.reports)
-             for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].reports)]
+    rows += [(PROVINCE_NAMES.get(code, code), fig.events)
+             for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].events)]
     rows.append((t("By partner"), None))
     countries = dict(COUNTRIES)
-    rows += [(t(countries.get(c, c)) + (f" – {p}" if p else ""), fig.reports)
-             for (c, p), fig in sorted(breakdown.by_partner.items(), key=lambda kv: -kv[1].reports)]
+    rows += [(t(countries.get(c, c)) + (f" – {p}" if p else ""), fig.events)
+             for (c, p), fig in sorted(breakdown.by_partner.items(), key=lambda kv: -kv[1].events)]
     return rows
 
 

@@ -11,7 +11,7 @@ from handlers.i18n import N_, Safe, Translator, esc
 from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
-from handlers.totals import total_lines
+from handlers.totals import count_text, total_lines
 from storage import digests, people, rates, stats
 from storage.digests import UnitStatus
 from storage.folding import fold
@@ -73,7 +73,9 @@ def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, labe
     if total.reports == 0:
         lines.append(t("No reports in this period."))
         return Safe("\n".join(lines))
-    lines.append(t("Reports: {n}", n=t.number(total.reports)))
+    # "Reports: 4", or "3 events (4 reports)" where reports are linked as one event.
+    lines.append(t("Reports: {n}", n=t.number(total.reports)) if total.events == total.reports
+                 else count_text(t, total))
     lines.append(t("By kind: {list}", list=Safe(" · ".join(
         f"{t(KINDS[k].label) if k in KINDS else esc(k)} {t.number(n)}" for k, n in total.by_kind.most_common()))))
     venues = dict(FIELDS["venue"].choices)
@@ -81,16 +83,16 @@ def render_stats(t: Translator, breakdown: stats.Breakdown, period: Period, labe
         f"{t(venues.get(v, v))} {t.number(n)}" for v, n in total.venue.most_common()))))
     lines += [f"{esc(label)}: {total}" for label, total in total_lines(t, total)]
     lines.append(t("<b>By province</b>"))
-    for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].reports):
+    for code, fig in sorted(breakdown.by_province.items(), key=lambda kv: -kv[1].events):
         lines.append(t("{province}: {n} (held on our side {ours}, on the partner's side {theirs})",
-                       province=PROVINCE_NAMES.get(code, code), n=t.number(fig.reports),
+                       province=PROVINCE_NAMES.get(code, code), n=t.number(fig.events),
                        ours=t.number(fig.venue["ours"]), theirs=t.number(fig.venue["partner"])))
     lines.append(t("<b>By partner</b>"))
     countries = dict(COUNTRIES)
-    for (country, province), fig in sorted(breakdown.by_partner.items(), key=lambda kv: -kv[1].reports):
+    for (country, province), fig in sorted(breakdown.by_partner.items(), key=lambda kv: -kv[1].events):
         where = t(countries.get(country, country)) + (f" – {esc(province)}" if province else "")
         lines.append(t("{partner}: {n} (held on our side {ours}, on the partner's side {theirs})",
-                       partner=Safe(where), n=t.number(fig.reports), ours=t.number(fig.venue["ours"]),
+                       partner=Safe(where), n=t.number(fig.events), ours=t.number(fig.venue["ours"]),
                        theirs=t.number(fig.venue["partner"])))
     return Safe("\n".join(lines))
 

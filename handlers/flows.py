@@ -23,7 +23,7 @@ from handlers.parsing import Invalid, clean_text, parse_date, small_int
 from handlers.positions import position_text
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
 from handlers.report_values import details_of, figures_of
-from storage import places, reports
+from storage import events, places, reports
 from storage.folding import fold
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -690,16 +690,31 @@ async def show_review(ctx: Context, *, echo: str | None = None) -> None:
     if ctx.state["draft"].get("read"):
         lines.append(t("📝 Read from your message: check the figures."))
     lines += review_lines(ctx, values, description=DESCRIPTION_ON_CARD)
-    duplicate = await reports.possible_duplicate(ctx.session, values)
-    if duplicate is not None:
+    # One query: an earlier report of this unit entered again, or another unit's report of the same event.
+    alike = await events.look_alikes(ctx.session, values)
+    if alike.duplicate is not None:
         lines.append("")
         lines.append(t("⚠️ Report #{id} (activity on {date}) looks the same (same unit, kind, date and partner). "
                        "Submit anyway only if this is a different activity.",
-                       id=duplicate.id, date=t.date(duplicate.activity_date)))
+                       id=alike.duplicate.id, date=t.date(alike.duplicate.activity_date)))
+    same = alike.same_event
+    draft = ctx.state["draft"]
+    if same is not None:
+        lines.append("")
+        lines.append(t("🔗 This may be the same event as #{id}, reported by {unit} on {date}.", id=same.id,
+                       unit=same.unit_name, date=f"{same.activity_date:%d/%m}"))
+        lines.append(t("The same event, or a different one? Either answer submits the report; "
+                       "an event reported twice counts once in every total."))
+        draft["alike"] = same.id
+        finish = [Option(t("🔗 Same event – submit"), f"rv:same:{same.id}"),
+                  Option(t("✅ A different one – submit"), "rv:submit")]
+    else:
+        draft.pop("alike", None)
+        finish = [Option(t("✅ Submit"), "rv:submit")]
+    ctx.set_state(draft=draft)
     more = [Option(t("➕ Add figures"), "rv:add")] if addable(values) else []
     ctx.say(Safe("\n".join(lines)),
-            [Option(t("✅ Submit"), "rv:submit"), Option(t("✏️ Fix…"), "rv:fields"), *more,
-             Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
+            [*finish, Option(t("✏️ Fix…"), "rv:fields"), *more, Option(t("🗑 Cancel"), "rv:cancel")], columns=2)
 
 
 def addable(values: dict[str, Any]) -> list[str]:
@@ -742,9 +757,15 @@ async def on_review(ctx: Context, arg: str) -> None:
         await cancel(ctx, "")
     elif verb == "submit":
         await submit(ctx)
+    elif verb == "same":
+        alike = ctx.state["draft"].get("alike")
+        if alike is not None and key == str(alike):
+            await submit(ctx, same_event_as=int(alike))
+        else:
+            await ask(ctx, REVIEW)
 
 
-async def submit(ctx: Context) -> None:
+async def submit(ctx: Context, *, same_event_as: int | None = None) -> None:
     draft = ctx.state["draft"]
     values = draft["values"]
     missing = next_step(values)
@@ -762,7 +783,8 @@ async def submit(ctx: Context) -> None:
         return
     report, created = await reports.submit(ctx.session, token=draft["token"], values=values,
                                            details=details_of(values), figures=figures_of(values),
-                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now)
+                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now,
+                                           same_event_as=same_event_as)
     end_flow(ctx)
     # The review card's buttons are now old ones; a tap on its Submit (the answer never arrived, say)
     # is recognised by this and told which report it made.
@@ -777,18 +799,21 @@ async def submit(ctx: Context) -> None:
 
 async def confirm_submitted(ctx: Context, report: Report) -> None:
     from handlers.onboarding import main_menu
-    from handlers.report_view import summary_line
+    from handlers.report_view import summary_line, twin_line
 
     t = ctx.t
-    ctx.say(Safe(t("✅ Report #{id} submitted. Thank you!", id=report.id) + "\n" + summary_line(ctx, report)),
-            main_menu(ctx))
+    lines = [t("✅ Report #{id} submitted. Thank you!", id=report.id), summary_line(ctx, report)]
+    twins = await twin_line(ctx, report)
+    if twins:
+        lines.append(twins)
+    ctx.say(Safe("\n".join(lines)), main_menu(ctx))
 
 
 def answered_before(ctx: Context, arg: str, seq: int | None) -> bool:
     """A tap on the Submit of a card already submitted (a double tap, or the answer never arrived): say
     which report it made."""
     submitted = ctx.state.get("submitted")
-    if arg != "submit" or not submitted or submitted.get("seq") != seq:
+    if not (arg == "submit" or arg.startswith("same:")) or not submitted or submitted.get("seq") != seq:
         return False
     ctx.notice = ctx.t("Report #{id} was already submitted.", id=submitted["id"])
     return True

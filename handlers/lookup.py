@@ -15,7 +15,7 @@ from handlers.filters import Filters, parse_query
 from handlers.i18n import N_, Safe, esc
 from handlers.parsing import Invalid, small_int
 from handlers.report_form import KINDS
-from handlers.report_view import card, key_figure, report_actions, version_changes, window_note
+from handlers.report_view import card, key_figure, report_actions, twin_line, version_changes, window_note
 from storage import lookup, people, reports
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -123,6 +123,9 @@ async def show_report(ctx: Context, report_id: int) -> None:
         return
     t = ctx.t
     lines: list[str] = [card(ctx, report)]
+    twins = await twin_line(ctx, report)
+    if twins:
+        lines.append(twins)
     history = await reports.versions(ctx.session, report.id)
     if len(history) > 1 or report.status != "submitted":
         names = await people.names(ctx.session, {v.changed_by_person_id for v in history})
@@ -135,6 +138,8 @@ async def show_report(ctx: Context, report_id: int) -> None:
                            when=version.changed_at.astimezone(ctx.config.tz).strftime("%d/%m/%Y %H:%M")))
             if version.note and version.action == "voided":
                 lines[-1] += f" – {esc(version.note)}"
+            elif version.note and version.action in LINKING:
+                lines[-1] += " – " + t(LINKING[version.action], id=version.note)
             if version.action == "corrected" and previous is not None:
                 lines += [f"   {change}" for change in version_changes(t, previous.data, version.data)]
             previous = version
@@ -146,7 +151,8 @@ async def show_report(ctx: Context, report_id: int) -> None:
 
 
 ACTIONS = {"submitted": N_("submitted"), "corrected": N_("corrected"), "withdrawn": N_("withdrawn"),
-           "voided": N_("voided")}
+           "voided": N_("voided"), "linked": N_("linked"), "unlinked": N_("unlinked")}
+LINKING = {"linked": N_("same event as #{id}"), "unlinked": N_("no longer the same event as #{id}")}
 
 
 @action("rp", roles=REPORTERS)

@@ -25,6 +25,7 @@ MODULES = (
     "handlers.lookup",
     "handlers.figures",
     "handlers.export",
+    "handlers.same_event",
     "handlers.annual",
     "handlers.twinning",
     "handlers.digest",

@@ -19,7 +19,7 @@ from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS, field_keys
 from handlers.report_values import DETAILS, details_of, figures_of, values_of
 from handlers.totals import key_figure as figure_of
-from storage import people, reports
+from storage import events, people, reports
 from storage.models import Report, ReportPhoto
 from storage.scope import Scope
 from storage.stats import exact
@@ -59,6 +59,16 @@ def card(ctx: Context, report: Report) -> Safe:
     lines.append(t("Filed by {name} on {date}, version {version}.", name=report.author.display_name,
                    date=t.date(report.created_at.astimezone(ctx.config.tz).date()), version=report.version))
     return Safe("\n".join(lines))
+
+
+async def twin_line(ctx: Context, report: Report) -> str | None:
+    """"🔗 Same event as #15 (Đồn Biên phòng B)": the other reports of its event, whoever may see them."""
+    twins = await events.twins(ctx.session, report)
+    if not twins:
+        return None
+    names = ", ".join(f"#{twin.id} ({esc(twin.unit_name)})" + (" ❌" if twin.status != "submitted" else "")
+                      for twin in twins)
+    return ctx.t("🔗 Same event as {twins}", twins=Safe(names))
 
 
 def editable(ctx: Context, report: Report) -> bool:
@@ -131,7 +141,8 @@ async def open_mine(ctx: Context, arg: str) -> None:
     if report is None:
         return
     note = await window_note(ctx, report)
-    text = Safe(card(ctx, report) + ("\n" + note if note else ""))
+    twins = await twin_line(ctx, report)
+    text = Safe("\n".join(line for line in (card(ctx, report), twins, note) if line))
     ctx.say(text, report_actions(ctx, report), columns=2)
 
 

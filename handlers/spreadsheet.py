@@ -1,5 +1,6 @@
-"""Reports as an XLSX workbook: one row per report with every field it has, and a summary sheet. Every XLSX
-the bot sends (the digest's, /export's) is made here.
+"""Reports as an XLSX workbook: one row per report with every field it has (and the number of its event,
+shared by reports linked as one), and a summary sheet. Every XLSX the bot sends (the digest's, /export's) is
+made here.
 
     write_reports_workbook(rows, summary_rows, locale) -> bytes
 
@@ -55,6 +56,7 @@ DETAIL_FIELDS = DETAILS
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (  # key, header message id, width
     ("id", N_("Report no."), 9),
+    ("event", N_("Event no."), 9),  # the same for reports linked as one event (storage.events)
     ("activity_date", N_("Date"), 11),
     ("province_name", N_("Province"), 14),
     ("unit_code", N_("Unit code"), 22),
@@ -238,6 +240,8 @@ class ReportsWorkbook:
                 values.append(self._venues.get(row.venue, row.venue))
             elif key == "status":
                 values.append(t(_STATUSES[row.status]) if row.status in _STATUSES else row.status)
+            elif key == "event":
+                values.append(row.event or row.id)
             elif key == "place":
                 values.append(details.get("place") or near_text(t, details.get("near")))
             elif key in DETAIL_FIELDS:

@@ -66,6 +66,21 @@ def summary_rows(t: Translator, figures: Figures) -> list[tuple[str, object]]:
     return rows
 
 
+def count_text(t: Translator, figures: Figures, *, events: bool = False) -> str:
+    """"4 reports", or "3 events (4 reports)" where reports are linked as one event (``events`` says so even
+    when each report is its own event)."""
+    reports = t.plural("{n} report", "{n} reports", figures.reports)
+    if figures.events == figures.reports and not events:
+        return reports
+    return t("{events} ({reports})", events=t.plural("{n} event", "{n} events", figures.events), reports=reports)
+
+
+def count_rows(t: Translator, figures: Figures) -> list[tuple[str, object]]:
+    """The number of reports as a spreadsheet row, after the number of events where reports are linked."""
+    events = [(t("Events"), figures.events)] if figures.events != figures.reports else []
+    return [*events, (t("Reports"), figures.reports)]
+
+
 def key_figure(t: Translator, measures: dict[tuple[str, str], Decimal]) -> str:
     """The one figure that says most about one report: its largest value in đồng (or its first value),
     else its gift packages, else the people who took part."""

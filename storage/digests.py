@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import events
 from storage.deliveries import Recipient, insert_ignoring_conflicts
 from storage.models import (
     Cluster,
@@ -71,6 +72,7 @@ class ReportRow:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    event: int | None = None  # the number of its event (``storage.events``); None: its own
     measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (measure, currency) -> figure
     approx: frozenset[str] = frozenset()
     photos: int = 0
@@ -85,7 +87,7 @@ class ReportRow:
             description=report.description, details=dict(report.details or {}), latitude=report.latitude,
             longitude=report.longitude, status=report.status, status_reason=report.status_reason,
             author_name=report.author.display_name, channel=report.channel, version=report.version,
-            created_at=report.created_at, updated_at=report.updated_at,
+            created_at=report.created_at, updated_at=report.updated_at, event=report.event_id or report.id,
             measures={(m.measure, m.currency): exact(m.amount) for m in report.measures},
             approx=frozenset(m.measure for m in report.measures if m.approx), photos=len(report.photos),
         )
@@ -95,7 +97,7 @@ _ROW_COLUMNS = (
     Report.id, Report.activity_date, Unit.code, Unit.name, Unit.province_code, Province.name, Report.kind,
     Report.partner_name, Report.partner_country, Report.partner_province, Report.venue, Report.description,
     Report.details, Report.latitude, Report.longitude, Report.status, Report.status_reason, Person.display_name,
-    Report.channel, Report.version, Report.created_at, Report.updated_at,
+    Report.channel, Report.version, Report.created_at, Report.updated_at, events.event_key(),
 )
 ROWS_AT_ONCE = 500
 _ROW_FIELDS = [f.name for f in fields(ReportRow)][:len(_ROW_COLUMNS)]
@@ -238,15 +240,13 @@ async def clusters(session: AsyncSession) -> list[Cluster]:
 
 
 async def trend(session: AsyncSession, scope: Scope, week: IsoWeek) -> list[tuple[IsoWeek, Counter[str]]]:
-    """Reports by kind in each of the ``TREND_WEEKS`` weeks ending with ``week``, oldest first."""
+    """Events by kind in each of the ``TREND_WEEKS`` weeks ending with ``week``, oldest first."""
     first = week.shift(-(TREND_WEEKS - 1))
-    counts: Any = (select(Report.activity_date, Report.kind, func.count(Report.id))
-                   .where(Report.status == "submitted", Report.activity_date >= first.start,
-                          Report.activity_date <= week.end)
-                   .group_by(Report.activity_date, Report.kind))
+    window = await events.tally(session, events.reports_in(start=first.start, end=week.end, scope=scope),
+                                Report.activity_date, Report.kind, measures=False)
     weeks: dict[IsoWeek, Counter[str]] = {first.shift(n): Counter() for n in range(TREND_WEEKS)}
-    for day, kind, n in await session.execute(scope.reports(counts)):
-        weeks[IsoWeek.of(day)][kind] += n
+    for (iso, kind), total in window.by(lambda group: (IsoWeek.of(group[0]), group[1])).items():
+        weeks[iso][kind] = total.events
     return sorted(weeks.items())
 
 
@@ -256,19 +256,19 @@ GIFT_MEASURES = ("gift_packages",)
 
 
 async def trend_figures(session: AsyncSession, scope: Scope, week: IsoWeek) -> list[tuple[IsoWeek, Decimal, Decimal]]:
-    """(week, people who took part, gift packages) for each of the ``TREND_WEEKS`` weeks, oldest first."""
+    """(week, people who took part, gift packages) for each of the ``TREND_WEEKS`` weeks, oldest first; an
+    event reported twice counts once."""
     first = week.shift(-(TREND_WEEKS - 1))
-    sums: Any = (select(Report.activity_date, ReportMeasure.measure, func.sum(ReportMeasure.amount))
-                 .join(ReportMeasure, ReportMeasure.report_id == Report.id)
-                 .where(Report.status == "submitted", Report.activity_date >= first.start,
-                        Report.activity_date <= week.end,
-                        ReportMeasure.measure.in_((*PEOPLE_MEASURES, *GIFT_MEASURES)))
-                 .group_by(Report.activity_date, ReportMeasure.measure))
+    selection = events.reports_in(start=first.start, end=week.end, scope=scope)
+    window = await events.tally(
+        session, lambda query: selection(query).where(ReportMeasure.measure.in_((*PEOPLE_MEASURES, *GIFT_MEASURES))),
+        Report.activity_date, counts=False)
     people: dict[IsoWeek, Decimal] = {first.shift(n): Decimal(0) for n in range(TREND_WEEKS)}
     gifts = dict(people)
-    for day, measure, amount in await session.execute(scope.reports(sums)):
-        target = people if measure in PEOPLE_MEASURES else gifts
-        target[IsoWeek.of(day)] += exact(amount)
+    for iso, total in window.by(lambda group: IsoWeek.of(group[0])).items():
+        for (measure, _currency), amount in total.measures.items():
+            target = people if measure in PEOPLE_MEASURES else gifts
+            target[iso] += amount
     return [(w, people[w], gifts[w]) for w in sorted(people)]
 
 
@@ -372,27 +372,37 @@ SIZE_MEASURES = ("participants_ours", "participants_partner", "gift_packages", "
 
 
 async def highlights(session: AsyncSession, scope: Scope, week: IsoWeek, limit: int = HIGHLIGHTS) -> list[Highlight]:
-    """The largest reports of the week (people and gift packages), then the most recent ones."""
+    """The largest reports of the week (people and gift packages), then the most recent ones; one report of
+    an event at most."""
     # Summed per report of the week, by an index seek each: a grouped subquery would add up every figure of
     # every report ever filed first.
     size = func.coalesce(select(func.sum(ReportMeasure.amount))
                          .where(ReportMeasure.report_id == Report.id, ReportMeasure.measure.in_(SIZE_MEASURES))
                          .correlate(Report).scalar_subquery(), 0)
+    event = events.event_key()
     base: Any = (select(Report.id, Report.activity_date, Unit.name, Report.kind, Report.partner_name,
-                        Report.partner_country, Report.partner_province, Report.description)
+                        Report.partner_country, Report.partner_province, Report.description, event)
                  .join(Unit, Unit.id == Report.unit_id)
                  .where(Report.status == "submitted", Report.activity_date >= week.start,
                         Report.activity_date <= week.end))
-    largest = (await session.execute(scope.reports(base).where(size > 0).order_by(
-        size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(limit))).all()
-    chosen: list[Any] = list(largest)
+    chosen: list[Any] = []
+    seen: set[int] = set()
+
+    def take(rows: list[Any]) -> None:
+        for row in rows:
+            if len(chosen) < limit and row[-1] not in seen:
+                seen.add(row[-1])
+                chosen.append(row[:-1])
+
+    # Twice as many as needed: two reports of one event are shown once.
+    take((await session.execute(scope.reports(base).where(size > 0).order_by(
+        size.desc(), Report.activity_date.desc(), Report.id.desc()).limit(2 * limit))).all())
     if len(chosen) < limit:
-        seen = [row[0] for row in chosen]
         latest = scope.reports(base)
         if seen:
-            latest = latest.where(Report.id.not_in(seen))
-        chosen += (await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
-                                         .limit(limit - len(chosen)))).all()
+            latest = latest.where(event.not_in(seen))
+        take((await session.execute(latest.order_by(Report.activity_date.desc(), Report.id.desc())
+                                    .limit(2 * (limit - len(chosen))))).all())
     figures: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(dict)
     if chosen:
         for report_id, measure, currency, amount in await session.execute(

@@ -36,6 +36,12 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` (each migration's ``downgrade`` is tested)."""
+    async with db.writer() as conn:
+        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
 async def current(db: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -234,11 +234,15 @@ class ProcessedEvent(Base):
 
 class Report(Base):
     """A submitted activity: one event, with one main kind. Its figures are ``measures`` (one row each);
-    what describes it besides (the type of exchange, what was given, the place) is ``details``."""
+    what describes it besides (the type of exchange, what was given, the place) is ``details``.
+
+    Reports of one event filed by several units are linked (``storage.events``): ``event_id`` is the
+    number of the event's first report on each of them, and NULL on a report that stands alone."""
 
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_unit_date", "unit_id", "activity_date"),
+        Index("ix_reports_kind_date", "kind", "activity_date"),  # reports that may be one event (storage.events)
         Index("ix_reports_author_created", "author_person_id", "created_at"),
         # Each pair's last activity, one index lookup per pair (/pairs, the digest, the annual tables).
         Index("ix_reports_pair_status_date", "pair_id", "status", "activity_date"),
@@ -252,6 +256,9 @@ class Report(Base):
     kind: Mapped[str] = mapped_column(String(20))
     activity_date: Mapped[dt.date] = mapped_column(index=True)
     pair_id: Mapped[int | None] = mapped_column(ForeignKey("twinning_pairs.id", ondelete="SET NULL"))
+    # Not a foreign key: the event's number, shared by its reports (SQLite cannot drop a referencing column
+    # in place, and copying ``reports`` would delete through every ON DELETE CASCADE).
+    event_id: Mapped[int | None] = mapped_column(Integer, index=True)
     partner_name: Mapped[str] = mapped_column(String(200))
     partner_country: Mapped[str] = mapped_column(String(2))
     partner_province: Mapped[str | None] = mapped_column(String(100))

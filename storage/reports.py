@@ -1,16 +1,17 @@
-"""Reports: submission from a finished draft, duplicates, the author's list, corrections and withdrawals,
-each change kept as a version."""
+"""Reports: submission from a finished draft (joining the event of a report it repeats, when the reporter says
+so), the author's list, corrections and withdrawals, each change kept as a version."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import events
 from storage.folding import fold
 from storage.models import Person, Report, ReportMeasure, ReportPhoto, ReportVersion, TwinningPair, Unit
 from storage.stats import exact
@@ -49,6 +50,7 @@ def snapshot(report: Report) -> dict[str, Any]:
         "photos": [p.file_id for p in report.photos],
         "status": report.status,
         "status_reason": report.status_reason,
+        "event_id": report.event_id,
     }
 
 
@@ -106,9 +108,10 @@ def set_measures(report: Report, figures: list[Figure]) -> None:
 
 async def submit(
     session: AsyncSession, *, token: str, values: dict[str, Any], details: dict[str, Any], figures: list[Figure],
-    author: Person, channel: str, now: dt.datetime
+    author: Person, channel: str, now: dt.datetime, same_event_as: int | None = None
 ) -> tuple[Report, bool]:
-    """Create the report of a draft; (report, False) when that draft was submitted already."""
+    """Create the report of a draft; (report, False) when that draft was submitted already. With
+    ``same_event_as``, the report joins that report's event, if it still counts."""
     existing = await session.scalar(select(Report.id).where(Report.draft_token == token))
     if existing is not None:
         report = await get(session, existing)
@@ -129,34 +132,14 @@ async def submit(
     ]
     session.add(report)
     await session.flush()
+    if same_event_as is not None:
+        other = await get(session, same_event_as, lock=True)
+        if other is not None and other.status == "submitted":
+            await events.link(session, other, report, by=author, now=now, submitting=report)
     session.add(ReportVersion(report_id=report.id, version=1, action="submitted", data=snapshot(report),
                               changed_by_person_id=author.id, changed_at=now))
     await session.flush()
     return report, True
-
-
-class Duplicate(NamedTuple):
-    id: int
-    activity_date: dt.date
-
-
-async def possible_duplicate(session: AsyncSession, values: dict[str, Any]) -> Duplicate | None:
-    """An earlier report that looks the same: same unit, kind, date and partner. Only its number and date
-    are read (a whole Report would load its unit, author and photos with it)."""
-    if not values.get("unit") or not values.get("date") or not values.get("kind"):
-        return None
-    query = select(Report.id, Report.activity_date).where(
-        Report.unit_id == int(values["unit"]),
-        Report.kind == values["kind"],
-        Report.activity_date == dt.date.fromisoformat(values["date"]),
-        Report.status == "submitted",
-    )
-    if values.get("pair") not in (None, "other"):
-        query = query.where(Report.pair_id == int(values["pair"]))
-    elif values.get("partner_name"):
-        query = query.where(Report.partner_name == values["partner_name"])
-    row = (await session.execute(query.order_by(Report.id).limit(1))).first()
-    return Duplicate(row.id, row.activity_date) if row is not None else None
 
 
 async def by_author(session: AsyncSession, person_id: int, limit: int = 10) -> list[Report]:
