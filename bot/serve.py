@@ -27,6 +27,7 @@ from bot.delivery import Sender
 from bot.runtime import GRACE, Runtime
 from bot.scheduler import start_scheduler
 from bot.settings import Settings
+from handlers import offload
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ async def _serve(serving: Serving, mode: str, stop: asyncio.Event,
         await asyncio.gather(*receivers, return_exceptions=True)
         await runtime.stop()
         await scheduling.stop()
+        offload.shutdown()  # a drawing cut short is owed again, and done after the restart
         if runner is not None:
             await runner.cleanup()
     log.info("stopped")

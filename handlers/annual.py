@@ -7,7 +7,6 @@ or any cluster's, province's or unit's. The files are made after the event, off 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import offload
 from handlers.annual_report import (
     AnnualReport,
     Subject,
@@ -214,7 +214,7 @@ async def annual_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
             return
         report = await collect(session, subject, period, spec, today=today, tz=job_ctx.config.tz, side=side)
     yield Reply(text=chat_summary(t, report))
-    made = await asyncio.to_thread(files, report)
+    made = await offload.run(files, report)
     caption = t("Report {period} · {scope}", period=period_text(t, period), scope=scope_text(t, subject))
     yield Reply(text=t("📎 The report to edit and sign (Word) and its tables (Excel)."),
                 files=tuple(OutFile(f.filename, f.content, f.mime_type, caption) for f in made))

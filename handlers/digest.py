@@ -3,7 +3,6 @@ language), ``/digest`` and ``/bindgroup``, and the reminder's two buttons."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -11,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import totals
+from handlers import offload, totals
 from handlers.annual import load_spec
 from handlers.annual_report import cluster_subject, year_progress
 from handlers.commands import action, command
@@ -314,11 +313,11 @@ def _files(data: DigestData, t: Translator, rows: list[digests.ReportRow]) -> tu
 
 
 async def digest_files(session: AsyncSession, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
-    """The chart and the spreadsheet: the week's rows read on ``session``, both drawn on a worker thread so
-    that the event loop keeps serving while they are made."""
+    """The chart and the spreadsheet: the week's rows read on ``session``, both drawn in a drawing process
+    (``handlers.offload``) so that nobody's step waits while they are made."""
     rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
                                                       scope=Scope.cluster(data.cluster_id))]
-    return await asyncio.to_thread(_files, data, t, rows)
+    return await offload.run(_files, data, t, rows)
 
 
 async def digest_replies(session: AsyncSession, data: DigestData, t: Translator) -> list[Reply]:

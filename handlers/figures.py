@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
 
 from handlers.commands import REPORTERS, command
 from handlers.context import Context
+from handlers.events import Reply
 from handlers.filters import Period, parse_period, parse_query, split_args
 from handlers.i18n import N_, Safe, Translator, esc
+from handlers.jobs import JobContext, job
 from handlers.lookup import OutOfScope, scope_of, unit_named
 from handlers.parsing import Invalid
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
@@ -110,18 +114,30 @@ async def asked_period(ctx: Context, args: str) -> tuple[Period, Scope, str] | N
 
 @command("stats", N_("Figures for a period, e.g. /stats quarter or /stats 11/2026"), roles=REPORTERS)
 async def stats_cmd(ctx: Context, args: str) -> None:
+    """The words are read here; the figures (a year of a country is a long read) in deferred work, outside
+    this event's transaction, so that nobody waits for them."""
     asked = await asked_period(ctx, args)
     if asked is None:
         return
     period, scope, label = asked
-    breakdown = await stats.figures(ctx.session, start=period.start, end=period.end, scope=scope)
-    text = render_stats(ctx.t, breakdown, period, label)
-    weeks = due_weeks(period.start, period.end, until=ctx.today)
-    if weeks:
-        found = rate_lines(ctx.t, await rates.unit_rates(ctx.session, scope, weeks, ctx.config.tz))
-        if found:
-            text = Safe("\n".join([text, *found]))
-    ctx.say(text)
+    ctx.defer("stats", start=period.start.isoformat(), end=period.end.isoformat(), label=label,
+              scope=scope.as_dict(), today=ctx.today.isoformat())
+
+
+@job("stats")
+async def stats_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator[Reply]:
+    t = job_ctx.t
+    period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), args["label"])
+    scope = Scope.from_dict(args["scope"])
+    async with job_ctx.db.reader() as session:
+        breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
+        text = render_stats(t, breakdown, period, args["label"])
+        weeks = due_weeks(period.start, period.end, until=dt.date.fromisoformat(args["today"]))
+        if weeks:
+            found = rate_lines(t, await rates.unit_rates(session, scope, weeks, job_ctx.config.tz))
+            if found:
+                text = Safe("\n".join([text, *found]))
+    yield Reply(text=text)
 
 
 SILENT_WEEKS = 8

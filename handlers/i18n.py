@@ -16,6 +16,7 @@ import io
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
@@ -77,6 +78,11 @@ class Translator:
         self.locale = locale
         self.tz = tz
         self._t = translations(locale)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent to a drawing process (``handlers.offload``) as its language and time zone; the catalog is
+        # loaded there.
+        return (Translator, (self.locale, self.tz))
 
     def __call__(self, msgid: str, **values: object) -> Safe:
         return Safe(_fill(self._t.gettext(msgid), values))

@@ -1,5 +1,6 @@
 """Slow work asked for by an event (an export, a digest's chart and spreadsheet, figures over a long period),
-done after the event's transaction, on a read-only session, with the CPU-heavy part on a worker thread.
+done after the event's transaction, on a read-only session, with the CPU-heavy part in a drawing process
+(``handlers.offload``).
 
 A handler asks with ``ctx.defer("name", **args)``; the request is stored in the outbox with the event, so a
 crash before the work is done does it again after the restart rather than never. Each job is an async

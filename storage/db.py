@@ -96,8 +96,12 @@ class Database:
         self.engine = create_engine(url, pool_size=pool_size, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Long reads must not hold up the loop: on SQLite they keep aiosqlite's worker thread.
+        # On PostgreSQL a long read is one snapshot (REPEATABLE READ), as SQLite's read transactions are: a
+        # digest's figures and its rows, or an export's summary and its rows, then agree even while
+        # officers file reports between their statements.
         self.read_engine = (create_engine(url, inline=False, **engine_kwargs) if self.is_sqlite
-                            else self.engine.execution_options(**{READ_ONLY: True}))
+                            else self.engine.execution_options(**{READ_ONLY: True},
+                                                               isolation_level="REPEATABLE READ"))
         # SQLite lets one transaction write at a time anyway; queueing them here, in order, replaces
         # the driver's sleep-and-retry on the file lock (unfair, with multi-second tails under load).
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None

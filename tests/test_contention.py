@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from bot import cli
 from bot.channels import telegram
+from handlers import offload
 from handlers.core import Core
 from storage.db import Database
 from tests.conftest import Clock
 from tests.reporting import report
 from tests.telegram_harness import TelegramHarness, text
 from tests.test_onboarding import make_invite
+
+
+@pytest.fixture(autouse=True)
+def drawing_on_a_thread() -> Iterator[None]:
+    """The drawing is held half-way by patching it, which only works in this process; everywhere else it
+    runs in a drawing process (``handlers.offload``; see ``test_drawing_happens_in_another_process``)."""
+    with offload.use_threads():
+        yield
 
 
 async def until(found: Callable[[], list[Any]]) -> list[Any]:

@@ -64,7 +64,8 @@ async def test_export_over_telegram_sends_a_document(core: Core, db: Database, c
         calls = await user.send("/export week")
         assert "Preparing the spreadsheet of 1 report" in text(calls)
         methods = [c.method for c in calls]
-        assert methods.index("sendMessage") < methods.index("sendChatAction") < methods.index("sendDocument")
+        # A sign of work at once, the count as soon as it is read (outside the event), then the file.
+        assert methods.index("sendChatAction") < methods.index("sendMessage") < methods.index("sendDocument")
         [document] = [c for c in calls if c.method == "sendDocument"]
         assert document.params["document"]["filename"].endswith(".xlsx")
         assert document.params["caption"] == "1 report · cluster 2"
