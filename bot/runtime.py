@@ -119,7 +119,8 @@ class Runtime:
         self._slots = asyncio.Semaphore(concurrency)
         self._job_slots = asyncio.Semaphore(job_slots)
         self._in_hand: dict[int, asyncio.Task[None]] = {}  # inbox entry id -> its task
-        self._last: dict[tuple[str, str], asyncio.Task[None]] = {}  # the latest task of each conversation
+        # the newest entry of each conversation in hand, and its task
+        self._last: dict[tuple[str, str], tuple[int, asyncio.Task[None]]] = {}
         self._sending: set[asyncio.Task[None]] = set()  # deferred work and answers due later
         self._jobs_in_hand: dict[int, Outgoing] = {}
         self._roomy = asyncio.Event()
@@ -159,14 +160,19 @@ class Runtime:
         if entry.id in self._in_hand:
             return
         key = (entry.channel, entry.user_key)
-        previous = self._last.get(key)
+        newest = self._last.get(key)
+        # Two stores racing may submit a newer entry first: the older one must then not queue behind it
+        # (the newer one waits for it in the database, and each would wait for the other).
+        older_in_hand = newest is not None and newest[0] > entry.id
+        previous = None if newest is None or older_in_hand else newest[1]
         task = asyncio.create_task(self._run(previous, entry), name=f"twinbot-update-{entry.id}")
-        self._last[key] = task
+        if not older_in_hand:
+            self._last[key] = (entry.id, task)
         self._in_hand[entry.id] = task
 
         def finished(done: asyncio.Task[None]) -> None:
             self._in_hand.pop(entry.id, None)
-            if self._last.get(key) is done:
+            if key in self._last and self._last[key][1] is done:
                 del self._last[key]
             self._roomy.set()
 
@@ -229,7 +235,11 @@ class Runtime:
                 incoming = _with_inbox_id(incoming, None)
                 await self._forget(entry)
                 continue
-            await asyncio.sleep(0.05)
+            in_hand = self._in_hand.get(outcome.waiting_for)
+            if in_hand is not None:
+                await asyncio.wait([in_hand], timeout=0.05)
+            else:
+                await asyncio.sleep(0.05)
         await asyncio.gather(channel.acknowledge(token, outcome), self.send_all(outcome.outgoing))
 
     async def _beginning(self, entry: Entry) -> tuple[int, dt.datetime | None]:

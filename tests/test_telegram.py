@@ -109,6 +109,31 @@ async def test_double_tap_on_submit_files_one_report(tg: TelegramHarness, db: Da
     )
 
 
+async def test_double_tap_stored_in_one_order_and_begun_in_the_other(tg: TelegramHarness, db: Database,
+                                                                     clock: Clock) -> None:
+    """Two stores racing can hand the newer tap over first; neither may wait for the other (it used to
+    stall for two minutes, then answer the older tap with nothing)."""
+    user = await fill_to_review(await registered(tg, db, clock))
+    runtime = tg.runtime
+    submit = runtime.submit
+    held: list = []  # type: ignore[type-arg]
+    runtime.submit = held.append  # type: ignore[method-assign]
+    try:
+        before = len(tg.stub.calls)
+        await tg.feed(user.callback("Submit"))
+        await tg.feed(user.callback("Submit"))
+    finally:
+        runtime.submit = submit  # type: ignore[method-assign]
+    assert [entry.id for entry in held] == sorted(entry.id for entry in held)
+    for entry in reversed(held):
+        submit(entry)
+    await asyncio.wait_for(runtime.settle(), timeout=10)
+    assert await reports_count(db) == 1
+    assert sorted(notices(tg.stub.calls[before:])) == sorted(
+        ["Report #1 submitted.", "Report #1 was already submitted."]
+    )
+
+
 async def fill_to_review(user: TelegramUser) -> TelegramUser:
     await taps(user, "Report an activity", "Visit", "Yesterday", "Hà Khẩu", "On the partner's side")
     await user.send("5")
