@@ -25,6 +25,7 @@ from handlers.filters import Period
 from handlers.indicators import Figures, Indicator, IndicatorSpec, Value, compute
 from storage import annual, pairs, plans, rates
 from storage.annual import Organisation
+from storage.events import Tally
 from storage.folding import fold
 from storage.models import Cluster, Unit
 from storage.pairs import PairActivity
@@ -131,7 +132,7 @@ class AnnualReport:
     rates: list[UnitRate] = field(default_factory=list)
     weeks: int = 0  # weeks due in the period
     pairs: list[PairActivity] = field(default_factory=list)
-    pair_reports: dict[int, int] = field(default_factory=dict)  # reports of each pair in the period
+    pair_reports: dict[int, int] = field(default_factory=dict)  # events of each pair in the period
     other_currencies: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # indicator -> currency -> raw
 
     @property
@@ -163,7 +164,7 @@ async def collect(session: AsyncSession, subject: Subject, period: Period, spec:
     org = await annual.organisation(session, subject.scope)
     previous = previous_period(period)
 
-    async def read(on: AsyncSession, start: dt.date, end: dt.date) -> list[annual.Cell]:
+    async def read(on: AsyncSession, start: dt.date, end: dt.date) -> Tally:
         return await annual.cells(on, start=start, end=end, scope=subject.scope, measures=spec.measures)
 
     if side is None:
@@ -178,10 +179,10 @@ async def collect(session: AsyncSession, subject: Subject, period: Period, spec:
     report = AnnualReport(subject=subject, period=period, previous=previous, made_on=today, spec=spec,
                           organisation=org, current=compute(spec, cells, org), before=compute(spec, before_cells, org),
                           year=year, as_of=as_of)
-    report.other_currencies = _other_currencies(spec, cells)
-    for cell in cells:
-        if cell.pair_id is not None:
-            report.pair_reports[cell.pair_id] = report.pair_reports.get(cell.pair_id, 0) + cell.reports
+    report.other_currencies = report.current.other_currencies
+    counted = Tally(alone=cells.alone, linked=cells.linked)  # the events of each pair, not their figures
+    report.pair_reports = {pair: total.events for pair, total in counted.by(lambda group: group[1]).items()
+                           if pair is not None}
 
     known = report.current if period.start == year_start and period.end >= as_of else None
     report.plan_total, report.plan_lines = await year_progress(session, spec, subject, org, year=year, as_of=as_of,
@@ -192,22 +193,6 @@ async def collect(session: AsyncSession, subject: Subject, period: Period, spec:
     report.rates = await rates.unit_rates(session, subject.scope, due, tz)
     report.pairs = await pairs.pair_activity(session, subject.scope, until=today)
     return report
-
-
-def _other_currencies(spec: IndicatorSpec, cells: list[annual.Cell]) -> dict[str, dict[str, Decimal]]:
-    """For rows of values in one currency: what the period holds in the others (never converted)."""
-    found: dict[str, dict[str, Decimal]] = {}
-    for indicator in spec.indicators:
-        if not indicator.currency:
-            continue
-        for cell in cells:
-            if not indicator.takes(cell):
-                continue
-            for (measure, currency), amount in cell.measures.items():
-                if measure in indicator.sum and currency and currency != indicator.currency and amount:
-                    per = found.setdefault(indicator.key, {})
-                    per[currency] = per.get(currency, Decimal(0)) + amount
-    return found
 
 
 async def year_progress(session: AsyncSession, spec: IndicatorSpec, subject: Subject, org: Organisation, *,

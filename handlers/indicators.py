@@ -3,12 +3,13 @@ and how each is counted from report kinds and measures (``storage/indicators/def
 format), checked whole, and the figures of each row computed from a period's cells.
 
     spec = parse_indicators(text, "file.yaml")        # IndicatorError listing every bad row as file:line: reason
-    figures = compute(spec, cells, organisation)      # every row, for the whole scope and for each slice of it
+    figures = compute(spec, tally, organisation)      # every row, for the whole scope and for each slice of it
 
 A row either counts reports (``count: reports``), pairs or units with activity (``pairs_active``,
 ``units_active``, shown over all of them with ``of``), or adds up measures (``sum``), values in one currency
 only, never converted; filters narrow it to kinds, where it was held, a delegation's direction, partner
-countries, kinds of unit or of pair.
+countries, kinds of unit or of pair. Reports of one event count as one, as in every total (``storage.events``):
+once in each cell of a table, with the largest of its reports' figures there.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from handlers.measures import MEASURES, MONEY
 from handlers.report_form import FIELDS, KINDS
 from storage.annual import Cell, Organisation
+from storage.events import Tally, Total
 from storage.periods import YearStart
 from storage.registry import COUNTRIES, PAIR_KINDS, UNIT_KINDS
 from storage.yamldoc import Record, YamlError, load
@@ -77,13 +79,14 @@ class Indicator:
                 and (self.direction is None or cell.direction == self.direction)
                 and (self.countries is None or cell.country in self.countries))
 
-    def amount(self, cell: Cell) -> Decimal:
+    def amount(self, total: Total) -> Decimal:
+        """What a total of events adds to this row: its events, or its measures in the row's currency."""
         if self.count == "reports":
-            return Decimal(cell.reports)
-        total = Decimal(0)
+            return Decimal(total.events)
+        found = Decimal(0)
         for measure in self.sum:
-            total += cell.measures.get((measure, self.currency if MEASURES[measure].kind == MONEY else ""), 0)
-        return total
+            found += total.measures.get((measure, self.currency if MEASURES[measure].kind == MONEY else ""), 0)
+        return found
 
     def shown(self, raw: Decimal) -> Decimal:
         """A raw total as the table shows it: scaled and rounded to its decimals."""
@@ -334,20 +337,6 @@ class Value:
 
 
 @dataclass
-class Slice:
-    """Raw totals of one slice of the scope (a unit, a province, a partner …), before scaling."""
-
-    sums: dict[str, Decimal] = field(default_factory=dict)
-    ids: dict[str, set[int]] = field(default_factory=dict)  # pairs or units with activity
-
-    def add(self, other: Slice) -> None:
-        for key, amount in other.sums.items():
-            self.sums[key] = self.sums.get(key, Decimal(0)) + amount
-        for key, ids in other.ids.items():
-            self.ids.setdefault(key, set()).update(ids)
-
-
-@dataclass
 class Figures:
     """Every indicator for the scope and each slice of it."""
 
@@ -358,37 +347,64 @@ class Figures:
     clusters: dict[int | None, dict[str, Value]]
     partners: dict[Partner, dict[str, Value]]
     countries: dict[str, dict[str, Value]]
+    # For rows of values in one currency: what the scope holds in the others (never converted), raw.
+    other_currencies: dict[str, dict[str, Decimal]] = field(default_factory=dict)
 
 
-def compute(spec: IndicatorSpec, cells: list[Cell], org: Organisation) -> Figures:
-    """Each indicator over ``cells``: for the whole scope, each unit, province and cluster, and each partner
-    country and partner province. Counts of reports and sums add up from units to provinces to clusters to the
-    whole; pairs and units with activity are counted once wherever they appear."""
-    by_unit: dict[int, Slice] = {}
-    by_partner: dict[Partner, Slice] = {}
+def compute(spec: IndicatorSpec, tally: Tally, org: Organisation) -> Figures:
+    """Each indicator over ``tally`` (``storage.annual.cells``): for the whole scope, each unit, province and
+    cluster, and each partner country and partner province. An event counts once in each of them, with the
+    largest figure of its reports there; pairs and units with activity are counted once wherever they appear."""
     pairs_of: dict[int, Partner] = {pid: (p.country, p.partner_province) for pid, p in org.pairs.items()}
-    for cell in cells:
-        unit_slice = by_unit.setdefault(cell.unit_id, Slice())
-        partner_slice = by_partner.setdefault((cell.country, cell.partner_province), Slice())
-        for indicator in spec.indicators:
-            if not indicator.takes(cell):
-                continue
+    takers: dict[tuple[str, str, str, str], list[Indicator]] = {}
+
+    def taking(cell: Cell) -> list[Indicator]:
+        what = (cell.kind, cell.venue, cell.direction, cell.country)
+        found = takers.get(what)
+        if found is None:
+            found = takers[what] = [i for i in spec.indicators if i.takes(cell)]
+        return found
+
+    # Pairs and units with activity: sets of ids, which add up by union.
+    unit_ids: dict[int, dict[str, set[int]]] = {}
+    partner_ids: dict[Partner, dict[str, set[int]]] = {}
+    for group in {*tally.alone, *tally.linked}:
+        cell = Cell(*group)
+        of_unit = unit_ids.setdefault(cell.unit_id, {})
+        partner_ids.setdefault((cell.country, cell.partner_province), {})
+        for indicator in taking(cell):
             if indicator.count == "pairs_active":
                 pair = org.pairs.get(cell.pair_id) if cell.pair_id is not None else None
                 if pair is None or not _pair_counts(indicator, pair, org):
                     continue
-                unit_slice.ids.setdefault(indicator.key, set()).add(pair.id)
-                by_partner.setdefault(pairs_of[pair.id], Slice()).ids.setdefault(indicator.key, set()).add(pair.id)
+                of_unit.setdefault(indicator.key, set()).add(pair.id)
+                partner_ids.setdefault(pairs_of[pair.id], {}).setdefault(indicator.key, set()).add(pair.id)
             elif indicator.count == "units_active":
                 unit = org.units.get(cell.unit_id)
-                if unit is None or not unit.active or not _unit_counts(indicator, unit.kind):
-                    continue
-                unit_slice.ids.setdefault(indicator.key, set()).add(unit.id)
-            else:
-                amount = indicator.amount(cell)
-                if amount:
-                    unit_slice.sums[indicator.key] = unit_slice.sums.get(indicator.key, Decimal(0)) + amount
-                    partner_slice.sums[indicator.key] = partner_slice.sums.get(indicator.key, Decimal(0)) + amount
+                if unit is not None and unit.active and _unit_counts(indicator, unit.kind):
+                    of_unit.setdefault(indicator.key, set()).add(unit.id)
+
+    # Events and figures: the cells rolled up once to (indicator, unit, partner country, partner province), the
+    # events kept apart, then to each slice, where an event reported by two units counts once.
+    def rows_of(group: tuple[Any, ...]) -> list[tuple[str, int, str, str]]:
+        cell = Cell(*group)
+        return [(i.key, cell.unit_id, cell.country, cell.partner_province)
+                for i in taking(cell) if i.count not in OF]
+
+    fine = tally.regroup(rows_of)
+    province_of: dict[int, str] = {}
+    for unit_id in {*unit_ids, *(u.id for u in org.units.values() if u.active)}:
+        province_of[unit_id] = org.units[unit_id].province_code if unit_id in org.units else ""
+    cluster_of = {code: org.provinces[code].cluster_number if code in org.provinces else None
+                  for code in set(province_of.values())}
+    totals = {
+        "total": fine.by(lambda row: (row[0], None)),
+        "unit": fine.by(lambda row: (row[0], row[1])),
+        "province": fine.by(lambda row: (row[0], province_of[row[1]])),
+        "cluster": fine.by(lambda row: (row[0], cluster_of[province_of[row[1]]])),
+        "partner": fine.by(lambda row: (row[0], (row[2], row[3]))),
+        "country": fine.by(lambda row: (row[0], row[2])),
+    }
 
     # The wholes: pairs and units of each slice, whether or not they were active.
     pair_totals: dict[str, dict[Any, int]] = {}
@@ -410,42 +426,54 @@ def compute(spec: IndicatorSpec, cells: list[Cell], org: Organisation) -> Figure
                         counts[key] = counts.get(key, 0) + 1
             unit_totals[indicator.key] = counts
 
-    def values(raw: Slice, place: Any) -> dict[str, Value]:
+    def values(level: str, at: Any, ids: dict[str, set[int]]) -> dict[str, Value]:
         shown: dict[str, Value] = {}
         for indicator in spec.indicators:
             if indicator.count in OF:
-                if indicator.over_units and place[0] in ("partner", "country"):
+                if indicator.over_units and level in ("partner", "country"):
                     shown[indicator.key] = Value(None)
                     continue
                 wholes = (pair_totals if indicator.count == "pairs_active" else unit_totals)[indicator.key]
-                shown[indicator.key] = Value(Decimal(len(raw.ids.get(indicator.key, ()))),
-                                             wholes.get(place, 0) if indicator.of else None)
+                shown[indicator.key] = Value(Decimal(len(ids.get(indicator.key, ()))),
+                                             wholes.get((level, at), 0) if indicator.of else None)
             else:
-                shown[indicator.key] = Value(indicator.shown(raw.sums.get(indicator.key, Decimal(0))))
+                total = totals[level].get((indicator.key, at))
+                shown[indicator.key] = Value(indicator.shown(indicator.amount(total) if total else Decimal(0)))
         return shown
 
-    provinces: dict[str, Slice] = {}
-    clusters: dict[int | None, Slice] = {}
-    total = Slice()
-    unit_ids = set(by_unit) | {u.id for u in org.units.values() if u.active}
-    for unit_id in unit_ids:
-        raw = by_unit.get(unit_id, Slice())
-        province = org.units[unit_id].province_code if unit_id in org.units else ""
-        cluster = org.provinces[province].cluster_number if province in org.provinces else None
-        provinces.setdefault(province, Slice()).add(raw)
-        clusters.setdefault(cluster, Slice()).add(raw)
-        total.add(raw)
-    countries: dict[str, Slice] = {}
-    partner_keys = set(by_partner) | set(pairs_of.values())
+    def union(into: dict[str, set[int]], ids: dict[str, set[int]]) -> None:
+        for key, found in ids.items():
+            into.setdefault(key, set()).update(found)
+
+    provinces: dict[str, dict[str, set[int]]] = {}
+    clusters: dict[int | None, dict[str, set[int]]] = {}
+    everything: dict[str, set[int]] = {}
+    for unit_id, province in province_of.items():
+        ids = unit_ids.get(unit_id, {})
+        union(provinces.setdefault(province, {}), ids)
+        union(clusters.setdefault(cluster_of[province], {}), ids)
+        union(everything, ids)
+    countries: dict[str, dict[str, set[int]]] = {}
+    partner_keys = set(partner_ids) | set(pairs_of.values())
     for partner in partner_keys:
-        countries.setdefault(partner[0], Slice()).add(by_partner.get(partner, Slice()))
+        union(countries.setdefault(partner[0], {}), partner_ids.get(partner, {}))
+    other_currencies: dict[str, dict[str, Decimal]] = {}
+    for indicator in spec.indicators:
+        total = totals["total"].get((indicator.key, None))
+        if not indicator.currency or total is None:
+            continue
+        for (measure, currency), amount in sorted(total.measures.items()):
+            if measure in indicator.sum and currency and currency != indicator.currency and amount:
+                per = other_currencies.setdefault(indicator.key, {})
+                per[currency] = per.get(currency, Decimal(0)) + amount
     return Figures(
-        spec=spec, total=values(total, ("total", None)),
-        units={u: values(by_unit.get(u, Slice()), ("unit", u)) for u in unit_ids},
-        provinces={p: values(raw, ("province", p)) for p, raw in provinces.items()},
-        clusters={c: values(raw, ("cluster", c)) for c, raw in clusters.items()},
-        partners={p: values(by_partner.get(p, Slice()), ("partner", p)) for p in partner_keys},
-        countries={c: values(raw, ("country", c)) for c, raw in countries.items()},
+        spec=spec, total=values("total", None, everything),
+        units={u: values("unit", u, unit_ids.get(u, {})) for u in province_of},
+        provinces={p: values("province", p, ids) for p, ids in provinces.items()},
+        clusters={c: values("cluster", c, ids) for c, ids in clusters.items()},
+        partners={p: values("partner", p, partner_ids.get(p, {})) for p in partner_keys},
+        countries={c: values("country", c, ids) for c, ids in countries.items()},
+        other_currencies=other_currencies,
     )
 
 

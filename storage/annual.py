@@ -1,10 +1,12 @@
 """What the half-year and annual tables are computed from: reports of a period grouped into cells (unit, pair,
-partner, kind, where held, direction of a delegation), each with its number of reports and the sums of its
-measures, and the organisation the cells belong to (units, pairs, provinces, clusters).
+partner, kind, where held, direction of a delegation) and by event (``storage.events``), with their figures,
+and the organisation the cells belong to (units, pairs, provinces, clusters).
 
-Two grouped queries read a period, however long: one counts reports, one adds up their measures. Which
-indicator a cell counts towards is decided afterwards (``handlers.indicators``), so an admin's edited
-indicator file needs no new query. Withdrawn and voided reports do not count.
+Two grouped statements read a period, however long: one counts reports, one reads their measures. Which
+indicator a cell counts towards, and how cells roll up to the rows and columns of a table, is decided
+afterwards (``handlers.indicators``, through ``Tally.regroup`` and ``Tally.by``, so that an event counts once
+in each table cell, with its largest figures), and an admin's edited indicator file needs no new query.
+Withdrawn and voided reports do not count.
 """
 
 from __future__ import annotations
@@ -12,22 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Cluster, Province, Report, ReportMeasure, TwinningPair, Unit
+from storage import events
+from storage.models import Cluster, Province, Report, TwinningPair, Unit
 from storage.scope import Scope
-from storage.stats import exact
-
-CellKey = tuple[int, int | None, str, str, str, str, str]  # unit, pair, country, partner province, kind, venue,
-#                                                               direction ("" for none)
 
 
-@dataclass
-class Cell:
+class Cell(NamedTuple):
+    """The group of a tally of ``cells``, as its values come."""
+
     unit_id: int
     pair_id: int | None
     country: str
@@ -35,8 +34,6 @@ class Cell:
     kind: str
     venue: str
     direction: str  # "in" | "out" | "" (a delegation's direction, ``details["direction"]``)
-    reports: int = 0
-    measures: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (measure, currency) -> sum
 
 
 @dataclass(frozen=True)
@@ -94,31 +91,14 @@ def _direction(session: AsyncSession) -> Any:
 
 
 async def cells(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope,
-                measures: Iterable[str] | None = None) -> list[Cell]:
-    """The submitted reports dated ``start``..``end`` in ``scope``, grouped into cells, with the sums of
-    ``measures`` (all of them by default): a year of a million reports is read from two indexes."""
-    direction = _direction(session)
+                measures: Iterable[str] | None = None) -> events.Tally:
+    """The submitted reports dated ``start``..``end`` in ``scope``, grouped into cells (each group a ``Cell``'s
+    values) and by event, with the figures of ``measures`` (all of them by default)."""
     partner_province = func.coalesce(Report.partner_province, literal_column("''"))
-    keys = (Report.unit_id, Report.pair_id, Report.partner_country, partner_province, Report.kind, Report.venue,
-            direction)
-    period = (Report.status == "submitted", Report.activity_date >= start, Report.activity_date <= end)
-    found: dict[CellKey, Cell] = {}
-    counted: Any = select(*keys, func.count(Report.id)).where(*period).group_by(*keys)
-    for unit_id, pair_id, country, province, kind, venue, way, n in await session.execute(scope.reports(counted)):
-        found[(unit_id, pair_id, country, province, kind, venue, way)] = Cell(
-            unit_id, pair_id, country, province, kind, venue, way, reports=n)
-    summed: Any = (select(*keys, ReportMeasure.measure, ReportMeasure.currency, func.sum(ReportMeasure.amount))
-                   .select_from(Report).join(ReportMeasure, ReportMeasure.report_id == Report.id).where(*period)
-                   .group_by(*keys, ReportMeasure.measure, ReportMeasure.currency))
-    if measures is not None:
-        # lower() keeps the planner from seeking the index once per measure for every report: one seek per
-        # report, the measures it does not need skipped as they are read (keys are lower case already).
-        summed = summed.where(func.lower(ReportMeasure.measure).in_(sorted(set(measures))))
-    for *key, measure, currency, amount in await session.execute(scope.reports(summed)):
-        cell = found.get(tuple(key))  # type: ignore[arg-type]
-        if cell is not None:  # always, since both read the same reports in one transaction
-            cell.measures[(measure, currency or "")] = exact(amount)
-    return list(found.values())
+    return await events.tally(session, events.reports_in(start=start, end=end, scope=scope),
+                              Report.unit_id, Report.pair_id, Report.partner_country, partner_province, Report.kind,
+                              Report.venue, _direction(session),
+                              measures=True if measures is None else frozenset(measures))
 
 
 async def organisation(session: AsyncSession, scope: Scope) -> Organisation:

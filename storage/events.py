@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -110,41 +110,70 @@ class Tally:
     def by(self, key: Callable[[Group], K]) -> dict[K, Total]:
         """The groups rolled up by ``key`` (a function of a group's column values): each event counted once
         per rolled-up group, with its largest figures there."""
-        totals: dict[K, Total] = defaultdict(Total)
-        events: dict[K, set[int]] = defaultdict(set)
-        for group, n in self.alone.items():
-            total = totals[key(group)]
-            total.events += n
-            total.reports += n
-        for group, per_event in self.linked.items():
-            rolled = key(group)
-            totals[rolled].reports += sum(per_event.values())
-            events[rolled].update(per_event)
-        for rolled, seen in events.items():
-            totals[rolled].events += len(seen)
-        for group, sums in self.alone_figures.items():
-            total = totals[key(group)]
+        rolled = self.regroup(lambda group: (key(group),))
+        totals: dict[Any, Total] = defaultdict(Total)  # keyed by what ``key`` returns
+        for group, n in rolled.alone.items():
+            totals[group].events += n
+            totals[group].reports += n
+        for group, per_event in rolled.linked.items():
+            totals[group].events += len(per_event)
+            totals[group].reports += sum(per_event.values())
+        for group, sums in rolled.alone_figures.items():
+            total = totals[group]
             for measure, (amount, approx) in sums.items():
-                total.measures[measure] = total.measures.get(measure, Decimal(0)) + amount
+                total.measures[measure] = amount
                 if approx:
                     total.approx.add(measure[0])
-        largest: dict[K, dict[int, dict[MeasureKey, _Largest]]] = defaultdict(lambda: defaultdict(dict))
-        for group, figures_per_event in self.linked_figures.items():
-            into = largest[key(group)]
-            for event, figures in figures_per_event.items():
-                for measure, figure in figures.items():
-                    if measure in into[event]:
-                        into[event][measure].merge(figure)
-                    else:
-                        into[event][measure] = _Largest(figure.amount, figure.exact)
-        for rolled_key, largest_per_event in largest.items():
-            total = totals[rolled_key]
-            for figures in largest_per_event.values():
+        for group, figures_per_event in rolled.linked_figures.items():
+            total = totals[group]
+            for figures in figures_per_event.values():
                 for measure, figure in figures.items():
                     total.measures[measure] = total.measures.get(measure, Decimal(0)) + figure.amount
                     if figure.exact is None or figure.exact < figure.amount:
                         total.approx.add(measure[0])
         return dict(totals)
+
+    def regroup(self, keys: Callable[[Group], Iterable[Any]]) -> Tally:
+        """The groups gathered into the groups ``keys`` names for each (none: left out; several: counted in
+        each), the events still kept apart: ``regroup(f).by(g)`` is ``by(g∘f)``. Rolling a large tally up
+        once to the few groups several totals share is cheaper than rolling it up for each of them."""
+        rolled = Tally()
+        targets: dict[Group, list[Any]] = {}
+
+        def into(group: Group) -> list[Any]:
+            found = targets.get(group)
+            if found is None:
+                found = targets[group] = list(keys(group))
+            return found
+
+        for group, n in self.alone.items():
+            for target in into(group):
+                rolled.alone[target] = rolled.alone.get(target, 0) + n
+        for group, per_event in self.linked.items():
+            for target in into(group):
+                events = rolled.linked.setdefault(target, {})
+                for event, n in per_event.items():
+                    events[event] = events.get(event, 0) + n
+        for group, sums in self.alone_figures.items():
+            for target in into(group):
+                summed = rolled.alone_figures.setdefault(target, {})
+                for measure, (amount, approx) in sums.items():
+                    if measure in summed:
+                        before, estimated = summed[measure]
+                        summed[measure] = (before + amount, estimated or approx)
+                    else:
+                        summed[measure] = (amount, approx)
+        for group, figures_per_event in self.linked_figures.items():
+            for target in into(group):
+                largest = rolled.linked_figures.setdefault(target, {})
+                for event, figures in figures_per_event.items():
+                    into_event = largest.setdefault(event, {})
+                    for measure, figure in figures.items():
+                        if measure in into_event:
+                            into_event[measure].merge(figure)
+                        else:
+                            into_event[measure] = _Largest(figure.amount, figure.exact)
+        return rolled
 
     @property
     def total(self) -> Total:
@@ -153,9 +182,10 @@ class Tally:
 
 
 async def tally(session: AsyncSession, selection: Selection, *columns: Column, counts: bool = True,
-                measures: bool = True) -> Tally:
+                measures: bool | Collection[str] = True) -> Tally:
     """The reports of ``selection`` grouped by ``columns`` (of ``reports``, or of ``units``, joined then) and
-    by event: their number (``counts``) and their figures (``measures``), one grouped statement each."""
+    by event: their number (``counts``) and their figures (``measures``: all of them, or only those named),
+    one grouped statement each."""
     result = Tally()
     if counts:
         query = _from(select(*columns, Report.event_id, func.count(Report.id)).select_from(Report), columns)
@@ -173,6 +203,10 @@ async def tally(session: AsyncSession, selection: Selection, *columns: Column, c
             func.max(amount), func.max(case((~ReportMeasure.approx, amount))),
             func.max(case((ReportMeasure.approx, 1), else_=0)),
         ).select_from(ReportMeasure).join(Report, Report.id == ReportMeasure.report_id), columns)
+        if not isinstance(measures, bool):
+            # lower() keeps the planner from seeking the index once per measure for every report: one seek per
+            # report, the measures not needed skipped as they are read (keys are lower case already).
+            query = query.where(func.lower(ReportMeasure.measure).in_(sorted(set(measures))))
         query = selection(query).group_by(*columns, Report.event_id, ReportMeasure.measure, ReportMeasure.currency)
         for row in (await session.execute(query)).all():
             *values, event, measure, currency, total, largest, largest_exact, estimated = list(row)

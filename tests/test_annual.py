@@ -23,6 +23,7 @@ from handlers.annual_report import (
     collect,
     country_subject,
     province_subject,
+    summary,
     tables,
 )
 from handlers.core import Core
@@ -31,7 +32,7 @@ from handlers.i18n import Translator
 from handlers.plan_file import apply_plan, parse_plan_yaml
 from storage import people
 from storage.db import Database
-from tests.annual_world import known_half_years, set_rhythm
+from tests.annual_world import add, known_half_years, set_rhythm
 from tests.conftest import TZ, Clock
 from tests.reporting import person
 
@@ -512,3 +513,135 @@ async def test_stats_give_the_reporting_rate(world: Database, core: Core, clock:
     # Cốc Phương's report (late) and Y Tý's "nothing to report" (on time), of 27 units.
     assert "Reporting rate: 7.4% of 27 unit-weeks answered, 3.7% on time" in said
     assert "Lào Cai: 16.7% answered, 8.3% on time" in said
+
+
+# --- reports of one event count once -------------------------------------------------------------------
+# The second half of 2026: R7 and, filed by two units each, a donation (E1 at Y Tý's border post, 100 packages and
+# 40 triệu; E2 at the village of Lũng Pô, both in Lào Cai, 120 packages and 30 triệu) and an outgoing delegation
+# (D1 from the village of Lao Chải in Lào Cai, 10 people; D2 from the communes of Nghĩa Thuận in Tuyên Quang, 14
+# people); S at Thượng Phùng (Tuyên Quang), 30 packages, stands alone. The same half of 2025 holds P3.
+H2 = "6 tháng cuối năm 2026"
+LINKED_CLUSTER_2 = {
+    "activities": (4, 1, D("400.0")),  # R7, E, D, S (6 reports); P3
+    "held_ours": (2, 1, D("200.0")),  # R7, S; P3
+    "held_partner": (2, 0, None),  # E, D
+    "held_both": (0, 0, None),
+    "exchanges": (0, 1, D("0.0")),  # P3
+    "visits": (1, 0, None),  # R7
+    "patrols": (0, 0, None),
+    "outreach": (0, 0, None),
+    "twinning_events": (0, 0, None),
+    "delegations_out": (1, 0, None),  # D: 1 and 1, one delegation
+    "delegation_people_out": (14, 0, None),  # D: the larger of 10 and 14
+    "delegations_in": (0, 0, None),
+    "delegation_people_in": (0, 0, None),
+    "gift_packages": (150, 0, None),  # E: the larger of 100 and 120; S 30
+    "gift_value": (D("40.0"), D("0.0"), None),  # E: the larger of 40 and 30
+    "patients": (0, 0, None),
+    "medicine_value": (D("0.0"), D("0.0"), None),
+    "scholarships": (0, 0, None),
+    "support_value": (D("40.0"), D("0.0"), None),
+    # The pairs of Si Ma Cai, Y Tý, Lũng Pô, Lao Chải, Nghĩa Thuận, Thượng Phùng; CKQT Lào Cai's (P3).
+    "pairs_active": (F(D(6), 20), F(D(1), 20), D("600.0")),
+    "posts_active": (F(D(2), 9), F(D(1), 9), D("200.0")),  # Si Ma Cai, Y Tý; CKQT Lào Cai
+}
+LINKED_COUNTRY = LINKED_CLUSTER_2 | {
+    "pairs_active": (F(D(6), 62), F(D(1), 62), D("600.0")),
+    "posts_active": (F(D(2), 27), F(D(1), 27), D("200.0")),
+}
+# Table 2: each province counts the events it reported, once; the total counts each event once, so the rows of
+# an event reported in two provinces (D) add up to more than the total.
+ZERO_PLACE = (0, 0, 0, 0, 0, 0, D("0.0"), 0)
+LINKED_CLUSTER_2_PROVINCES = {
+    **{name: (*ZERO_PLACE, F(D(0), values[-1].whole)) for name, values in CLUSTER_2_PROVINCES.items()},
+    "Lào Cai": (3, 1, 2, 1, 0, 120, D("40.0"), 0, F(D(4), 11)),  # R7, E (both its reports), D1
+    "Tuyên Quang": (2, 1, 1, 1, 0, 30, D("0.0"), 0, F(D(2), 3)),  # D2, S
+    "Tổng cộng": (4, 2, 2, 1, 0, 150, D("40.0"), 0, F(D(6), 20)),
+}
+LINKED_COUNTRY_CLUSTERS = {
+    "Cụm số 1": (*ZERO_PLACE, F(D(0), 15)),
+    "Cụm số 2": LINKED_CLUSTER_2_PROVINCES["Tổng cộng"],
+    "Cụm số 3": (*ZERO_PLACE, F(D(0), 18)),
+    "Cụm số 4": (*ZERO_PLACE, F(D(0), 6)),
+    "Cụm số 5": (*ZERO_PLACE, F(D(0), 3)),
+    "Tổng cộng": (4, 2, 2, 1, 0, 150, D("40.0"), 0, F(D(6), 62)),
+}
+LINKED_LAO_CAI_UNITS = {  # each unit counts the event it reported, with its own figures
+    "Đồn Biên phòng Y Tý": (1, 0, 1, 0, 0, 100, D("40.0"), 0, F(D(1), 1)),
+    "Thôn Lũng Pô, xã A Mú Sung": (1, 0, 1, 0, 0, 120, D("30.0"), 0, F(D(1), 1)),
+    "Thôn Lao Chải": (1, 0, 1, 1, 0, 0, D("0.0"), 0, F(D(1), 1)),
+    "Đồn Biên phòng Si Ma Cai": (1, 1, 0, 0, 0, 0, D("0.0"), 0, F(D(1), 1)),
+    "Tổng cộng": (3, 1, 2, 1, 0, 120, D("40.0"), 0, F(D(4), 11)),
+}
+LINKED_CLUSTER_2_PARTNERS = {
+    **{name: (*ZERO_PLACE, F(D(0), values[-1].whole)) for name, values in CLUSTER_2_PARTNERS.items()},
+    "Trung Quốc": (4, 2, 2, 1, 0, 150, D("40.0"), 0, F(D(6), 17)),
+    "Vân Nam": (4, 2, 2, 1, 0, 150, D("40.0"), 0, F(D(6), 16)),
+    "Tổng cộng": (4, 2, 2, 1, 0, 150, D("40.0"), 0, F(D(6), 20)),
+}
+
+
+@pytest.fixture
+async def linked_world(world: Database) -> Database:
+    from storage import events
+    from storage.models import Report
+
+    e1 = await add(world, "LCA-DBP-Y-TY", dt.date(2026, 8, 10), "donation", "partner",
+                   figures={"gift_packages": 100}, money=("value_gifts", "VND", "40000000"))
+    e2 = await add(world, "LCA-THON-LUNG-PO", dt.date(2026, 8, 10), "donation", "partner",
+                   figures={"gift_packages": 120}, money=("value_gifts", "VND", "30000000"))
+    d1 = await add(world, "LCA-THON-LAO-CHAI", dt.date(2026, 9, 3), "delegation", "partner",
+                   figures={"delegations": 1, "delegation_people": 10}, direction="out")
+    d2 = await add(world, "TQG-CUM-NGHIA-THUAN", dt.date(2026, 9, 3), "delegation", "partner",
+                   figures={"delegations": 1, "delegation_people": 14}, direction="out")
+    await add(world, "TQG-CUM-THUONG-PHUNG", dt.date(2026, 10, 1), "donation", "ours",  # S
+              figures={"gift_packages": 30})
+    async with world.unit_of_work() as uow:
+        for first_id, second_id in ((e1, e2), (d1, d2)):
+            first, second = await uow.session.get(Report, first_id), await uow.session.get(Report, second_id)
+            assert first is not None and second is not None
+            assert await events.link(uow.session, first, second, by=first.author,
+                                     now=dt.datetime(2026, 10, 5, tzinfo=dt.UTC))
+        await uow.commit()
+    return world
+
+
+async def test_linked_reports_count_once_in_the_cluster_tables(linked_world: Database) -> None:
+    report = await report_of(linked_world, "cluster 2", period=H2)
+    indicators, places, partners, pairs, _rates = tables(report)
+    assert by_key(report, indicators) == LINKED_CLUSTER_2
+    assert indicators.notes == []
+    assert named(places) == LINKED_CLUSTER_2_PROVINCES
+    assert named(partners) == LINKED_CLUSTER_2_PARTNERS
+    activities = {row.cells[2]: row.cells[5] for row in pairs.rows}  # each of E's and D's pairs: one event
+    assert [activities[name] for name in ("Đại đội QLBG huyện Kim Bình", "Thôn Thủy Tào, xã Dao Sơn, huyện Hà Khẩu",
+                                          "Hương Bát Bố, huyện Ma Lật Pha")] == [1, 1, 1]
+    assert "Đã trao 150 suất quà, trị giá 40,0 triệu đồng." in summary(report)
+
+
+async def test_linked_reports_count_once_in_the_national_tables(linked_world: Database) -> None:
+    report = await report_of(linked_world, "country", period=H2)
+    indicators, places, *_ = tables(report)
+    assert by_key(report, indicators) == LINKED_COUNTRY
+    assert {row.cells[1]: tuple(row.cells[2:]) for row in places.rows if row.style in ("group", "total")} \
+        == LINKED_COUNTRY_CLUSTERS
+    provinces = {row.cells[1]: tuple(row.cells[2:]) for row in places.rows if row.style == ""}
+    assert provinces["Lào Cai"] == LINKED_CLUSTER_2_PROVINCES["Lào Cai"]
+    assert provinces["Tuyên Quang"] == LINKED_CLUSTER_2_PROVINCES["Tuyên Quang"]
+
+
+async def test_linked_reports_count_once_for_their_province(linked_world: Database) -> None:
+    report = await report_of(linked_world, "15", period=H2)  # Lào Cai
+    indicators, places, *_ = tables(report)
+    table = by_key(report, indicators)
+    assert (table["activities"][0], table["gift_packages"][0], table["gift_value"][0]) == (3, 120, D("40.0"))
+    assert {name: values for name, values in named(places).items() if name in LINKED_LAO_CAI_UNITS} \
+        == LINKED_LAO_CAI_UNITS
+
+
+async def test_a_report_standing_alone_counts_as_before(world: Database) -> None:
+    """Without links every event is one report: the second half of 2026 holds R7 alone."""
+    report = await report_of(world, "cluster 2", period=H2)
+    table = by_key(report, tables(report)[0])
+    assert (table["activities"], table["visits"], table["gift_packages"]) == ((1, 1, D("100.0")), (1, 0, None),
+                                                                              (0, 0, None))
