@@ -289,9 +289,10 @@ class ReportMeasure(Base):
     __tablename__ = "report_measures"
     __table_args__ = (
         UniqueConstraint("report_id", "measure", "currency"),
-        # A period's figures read from the index alone (storage.annual), joined to ix_reports_cells (made by
-        # hand in migration 0007: its form differs between SQLite and PostgreSQL).
-        Index("ix_report_measures_cover", "report_id", "measure", "currency", "amount"),
+        # A period's figures read from the index alone (storage.annual, storage.events), joined to
+        # ix_reports_cells (made by hand in migrations 0010 and 0012: its form differs between SQLite and
+        # PostgreSQL).
+        Index("ix_report_measures_cover", "report_id", "measure", "currency", "amount", "approx"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
