@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import Date, Select, String, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import events
@@ -95,10 +95,32 @@ async def cells(session: AsyncSession, *, start: dt.date, end: dt.date, scope: S
     """The submitted reports dated ``start``..``end`` in ``scope``, grouped into cells (each group a ``Cell``'s
     values) and by event, with the figures of ``measures`` (all of them by default)."""
     partner_province = func.coalesce(Report.partner_province, literal_column("''"))
-    return await events.tally(session, events.reports_in(start=start, end=end, scope=scope),
-                              Report.unit_id, Report.pair_id, Report.partner_country, partner_province, Report.kind,
-                              Report.venue, _direction(session),
-                              measures=True if measures is None else frozenset(measures))
+    columns = (Report.unit_id, Report.pair_id, Report.partner_country, partner_province, Report.kind, Report.venue,
+               _direction(session))
+    counted = await events.tally(session, _in_cell_order(session, start=start, end=end, scope=scope), *columns,
+                                 measures=False)
+    figures = await events.tally(session, events.reports_in(start=start, end=end, scope=scope), *columns,
+                                 counts=False, measures=True if measures is None else frozenset(measures),
+                                 in_report_order=True)
+    counted.alone_figures, counted.linked_figures = figures.alone_figures, figures.linked_figures
+    return counted
+
+
+def _in_cell_order(session: AsyncSession, *, start: dt.date, end: dt.date, scope: Scope) -> events.Selection:
+    """``events.reports_in``, read on SQLite in the order of the cells (``ix_reports_groups``, migration 0012)
+    rather than by date: the counts come out grouped as they are read, where sorting a year of reports into
+    cells took twice as long as reading every year of the index. The unary plus leaves the planner no status and
+    no date to seek by (in ``ix_reports_cells``), so it reads the index that needs no sorting; the figures are
+    still read by date, each report's looked up."""
+    if session.bind.dialect.name != "sqlite":  # type: ignore[union-attr]
+        return events.reports_in(start=start, end=end, scope=scope)
+    status = literal_column(f"+{Report.__tablename__}.status", String)
+    day = literal_column(f"+{Report.__tablename__}.activity_date", Date)
+
+    def where(query: Select[Any]) -> Select[Any]:
+        return scope.reports(query.where(status == "submitted", day >= start, day <= end))
+
+    return where
 
 
 async def organisation(session: AsyncSession, scope: Scope) -> Organisation:

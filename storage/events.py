@@ -182,11 +182,13 @@ class Tally:
 
 
 async def tally(session: AsyncSession, selection: Selection, *columns: Column, counts: bool = True,
-                measures: bool | Collection[str] = True) -> Tally:
+                measures: bool | Collection[str] = True, in_report_order: bool = False) -> Tally:
     """The reports of ``selection`` grouped by ``columns`` (of ``reports``, or of ``units``, joined then) and
     by event: their number (``counts``) and their figures (``measures``: all of them, or only those named),
-    one grouped statement each."""
+    one grouped statement each. ``in_report_order``: on SQLite, put the selection's reports in order before
+    reading their figures, which pays when they are many (a year of them)."""
     result = Tally()
+    query: Any
     if counts:
         query = _from(select(*columns, Report.event_id, func.count(Report.id)).select_from(Report), columns)
         for row in (await session.execute(selection(query).group_by(*columns, Report.event_id))).all():
@@ -198,16 +200,27 @@ async def tally(session: AsyncSession, selection: Selection, *columns: Column, c
                 result.linked.setdefault(group, {})[event] = n
     if measures:
         amount = ReportMeasure.amount
-        query = _from(select(
-            *columns, Report.event_id, ReportMeasure.measure, ReportMeasure.currency, func.sum(amount),
-            func.max(amount), func.max(case((~ReportMeasure.approx, amount))),
-            func.max(case((ReportMeasure.approx, 1), else_=0)),
-        ).select_from(ReportMeasure).join(Report, Report.id == ReportMeasure.report_id), columns)
+        figures = (ReportMeasure.measure, ReportMeasure.currency, func.sum(amount), func.max(amount),
+                   func.max(case((~ReportMeasure.approx, amount))), func.max(case((ReportMeasure.approx, 1), else_=0)))
+        grouped: tuple[Column, ...]
+        if in_report_order and session.bind.dialect.name == "sqlite":  # type: ignore[union-attr]
+            # The selection's reports, numbered in order first: their figures are then looked up one report
+            # after the next in ix_report_measures_cover, pages read in turn, not jumping about the index.
+            numbered: Any = select(Report.id.label("report_id"), Report.event_id.label("event_id"),
+                                   *(column.label(f"g{n}") for n, column in enumerate(columns))).select_from(Report)
+            chosen = selection(_from(numbered, columns)).order_by(Report.id).cte("chosen").prefix_with("MATERIALIZED")
+            grouped = (*(chosen.c[f"g{n}"] for n in range(len(columns))), chosen.c.event_id)
+            query = (select(*grouped, *figures).select_from(chosen)
+                     .join(ReportMeasure, ReportMeasure.report_id == chosen.c.report_id))
+        else:
+            grouped = (*columns, Report.event_id)
+            query = selection(_from(select(*grouped, *figures).select_from(ReportMeasure)
+                                    .join(Report, Report.id == ReportMeasure.report_id), columns))
         if not isinstance(measures, bool):
             # lower() keeps the planner from seeking the index once per measure for every report: one seek per
             # report, the measures not needed skipped as they are read (keys are lower case already).
             query = query.where(func.lower(ReportMeasure.measure).in_(sorted(set(measures))))
-        query = selection(query).group_by(*columns, Report.event_id, ReportMeasure.measure, ReportMeasure.currency)
+        query = query.group_by(*grouped, ReportMeasure.measure, ReportMeasure.currency)
         for row in (await session.execute(query)).all():
             *values, event, measure, currency, total, largest, largest_exact, estimated = list(row)
             group = tuple(values)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -77,12 +79,18 @@ async def file_report(db: Database, token: str, unit_code: str, ours: int, words
 
 
 async def columns(db: Database) -> set[str]:
-    """The columns of ``reports`` and the names of its indexes."""
+    """The columns of ``reports`` and the names of its indexes (but ix_reports_groups, from 0012: SQLAlchemy
+    does not reflect an index on expressions, and says so)."""
+
+    def reflect(sync: Any) -> list[str]:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
+            return [*(c["name"] for c in inspect(sync).get_columns("reports")),
+                    *(str(i["name"]) for i in inspect(sync).get_indexes("reports"))]
+
     async with db.reader() as session:
         connection = await session.connection()
-        return set(await connection.run_sync(lambda sync: [
-            *(c["name"] for c in inspect(sync).get_columns("reports")),
-            *(str(i["name"]) for i in inspect(sync).get_indexes("reports"))]))
+        return set(await connection.run_sync(reflect))
 
 
 async def kept(db: Database) -> tuple[int, int, int, int]:

@@ -13,7 +13,7 @@ if connection is None:
 
 
 # Indexes made by hand in a migration, whose form differs between SQLite and PostgreSQL: not in the models.
-HAND_MADE_INDEXES = {"ix_reports_search", "ix_reports_cells"}
+HAND_MADE_INDEXES = {"ix_reports_search", "ix_reports_cells", "ix_reports_groups"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
