@@ -163,22 +163,31 @@ async def collect(session: AsyncSession, subject: Subject, period: Period, spec:
     of the year before is read while ``session`` reads the period itself."""
     org = await annual.organisation(session, subject.scope)
     previous = previous_period(period)
+    due = rates.due_weeks(period.start, period.end, until=today)
 
-    async def read(on: AsyncSession, start: dt.date, end: dt.date) -> Tally:
-        return await annual.cells(on, start=start, end=end, scope=subject.scope, measures=spec.measures)
+    async def figures(on: AsyncSession, start: dt.date, end: dt.date) -> tuple[Tally, Figures]:
+        # Worked out as soon as read: the other connection reads on meanwhile (SQLite lets go of the GIL).
+        found = await annual.cells(on, start=start, end=end, scope=subject.scope, measures=spec.measures)
+        return found, compute(spec, found, org)
+
+    async def this_period() -> tuple[Tally, Figures, list[UnitRate], list[PairActivity]]:
+        cells, current = await figures(session, period.start, period.end)
+        # The rates and pairs in the same snapshot as the period's figures.
+        return (cells, current, await rates.unit_rates(session, subject.scope, due, tz),
+                await pairs.pair_activity(session, subject.scope, until=today))
 
     if side is None:
-        cells = await read(session, period.start, period.end)
-        before_cells = await read(session, previous.start, previous.end)
+        (cells, current, unit_rates, pair_list), (_, before) = (
+            await this_period(), await figures(session, previous.start, previous.end))
     else:
-        cells, before_cells = await asyncio.gather(read(session, period.start, period.end),
-                                                   read(side, previous.start, previous.end))
+        (cells, current, unit_rates, pair_list), (_, before) = await asyncio.gather(
+            this_period(), figures(side, previous.start, previous.end))
     year = reporting_year(period.end, spec.year_start)
     year_start, year_end = year_bounds(year, spec.year_start)
     as_of = min(max(today, year_start), year_end)  # the pace of a year gone by is measured on its last day
     report = AnnualReport(subject=subject, period=period, previous=previous, made_on=today, spec=spec,
-                          organisation=org, current=compute(spec, cells, org), before=compute(spec, before_cells, org),
-                          year=year, as_of=as_of)
+                          organisation=org, current=current, before=before, year=year, as_of=as_of,
+                          rates=unit_rates, weeks=len(due), pairs=pair_list)
     report.other_currencies = report.current.other_currencies
     counted = Tally(alone=cells.alone, linked=cells.linked)  # the events of each pair, not their figures
     report.pair_reports = {pair: total.events for pair, total in counted.by(lambda group: group[1]).items()
@@ -187,11 +196,6 @@ async def collect(session: AsyncSession, subject: Subject, period: Period, spec:
     known = report.current if period.start == year_start and period.end >= as_of else None
     report.plan_total, report.plan_lines = await year_progress(session, spec, subject, org, year=year, as_of=as_of,
                                                                so_far=known)
-
-    due = rates.due_weeks(period.start, period.end, until=today)
-    report.weeks = len(due)
-    report.rates = await rates.unit_rates(session, subject.scope, due, tz)
-    report.pairs = await pairs.pair_activity(session, subject.scope, until=today)
     return report
 
 
