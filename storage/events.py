@@ -17,6 +17,9 @@ aggregate in SQL).
     for (kind,), total in tally.by(lambda group: group).items():
         total.events, total.reports, total.measures[("gift_packages", "")], "gift_packages" in total.approx
 
+``Tally.regroup`` gathers the groups into fewer, events still apart, when many totals are rolled up from the
+same coarser groups (the annual tables: indicator × unit × partner, then each province, cluster, country …).
+
 **Scopes and periods.** An event counts in a total when any of its reports is in the selection, with the
 largest figures among *those* reports: a coordinator's cluster total counts an event once even when its
 other report was filed in another cluster, and takes its figures from the reports of the cluster only, so
