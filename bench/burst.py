@@ -84,6 +84,7 @@ class BurstResult:
     rss_peak_mb: float = float("nan")
     rss_start_mb: float = float("nan")
     in_flight_peak: int = 0  # officers whose step was unanswered at the same moment
+    demand_peak: float = 0.0  # steps in the busiest second, were every answer instant
     reports: int = 0  # new reports by the burst's officers
     wrong_officers: dict[int, int] = field(default_factory=dict)
 
@@ -116,6 +117,24 @@ def rss_mb(pid: int, field_name: str) -> float:
     except (OSError, ValueError, IndexError):
         pass
     return float("nan")
+
+
+def peak_demand(plan: list[tuple[float, random.Random]]) -> float:
+    """Steps in the busiest second of the burst, were every answer instant: the load the schedule offers."""
+    times = []
+    for at, pace in plan:
+        moment = at
+        for n in range(len(REPORT_SCRIPT)):
+            if n:
+                moment += pace.uniform(*PAUSE)
+            times.append(moment)
+    times.sort()
+    most, lo = 0, 0
+    for hi, moment in enumerate(times):
+        while times[lo] <= moment - 1.0:
+            lo += 1
+        most = max(most, hi - lo + 1)
+    return float(most)
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -234,6 +253,8 @@ async def run_burst(backend: str, window: float, url: str, officers: list[tuple[
                 rng = random.Random(f"{args.seed}:{window}")
                 plan = [(u, rng.uniform(0, window), random.Random(f"{args.seed}:{window}:{u.id}"))
                         for u in burst_users]
+                burst.demand_peak = peak_demand([(at, random.Random(f"{args.seed}:{window}:{u.id}"))
+                                                 for u, at, _pace in plan])
                 before_calls = sum(observer.calls.values())
                 polls_before = len(stub.calls_of("getUpdates"))
                 cpu0, bot_cpu0, started = cpu_seconds(), bot.cpu_so_far(), time.perf_counter()
@@ -280,12 +301,15 @@ def print_window(window: float, runs: list[BurstResult]) -> list[tuple[bool, str
     row("steps answered", *(str(r.phase.steps) for r in runs))
     row("wall time (first start -> last answer), s", *(f"{r.phase.wall:.1f}" for r in runs))
     row("steps/s", *(f"{r.phase.replies_per_s:.1f}" for r in runs))
+    row("steps offered in the busiest second", *(f"{r.demand_peak:.0f}" for r in runs))
     row("officers waiting at once, peak", *(str(r.in_flight_peak) for r in runs))
     for q in (50, 90, 99):
         row(f"step latency p{q}, ms", *(f"{r.phase.pct(q):.1f}" for r in runs))
     row("step latency max, ms", *(f"{r.phase.pct(100):.1f}" for r in runs))
     row("bot CPU per step, ms", *(f"{r.phase.bot_cpu / r.phase.steps * 1000:.2f}" if r.phase.steps else "-"
                                    for r in runs))
+    row("steps/s one core could serve at that CPU", *(f"{r.phase.steps / r.phase.bot_cpu:.0f}" if r.phase.bot_cpu
+                                                      else "-" for r in runs))
     row("bot CPU, s (share of one core)", *(busy(r.phase.bot_cpu, r.phase.wall) for r in runs))
     row("driver + stand-in CPU, s (share)", *(busy(r.phase.driver_cpu, r.phase.wall) for r in runs))
     row("bot RSS after warm-up / peak, MB", *(f"{r.rss_start_mb:.0f} / {r.rss_peak_mb:.0f}" for r in runs))
