@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -85,6 +86,7 @@ class BurstResult:
     rss_start_mb: float = float("nan")
     in_flight_peak: int = 0  # officers whose step was unanswered at the same moment
     demand_peak: float = 0.0  # steps in the busiest second, were every answer instant
+    cpu_wait: float = float("nan")  # seconds the bot was runnable but had no CPU, in the measured part
     reports: int = 0  # new reports by the burst's officers
     wrong_officers: dict[int, int] = field(default_factory=dict)
 
@@ -106,6 +108,19 @@ class BurstResult:
             out.append(f"{self.backend} {self.window:g}s: expected exactly {p.users} new reports (one per officer), "
                        f"found {self.reports}; officers with another count: {wrong}")
         return out
+
+
+def cpu_wait_seconds(pid: int) -> float:
+    """Seconds the process's threads so far spent runnable but waiting for a CPU (/proc schedstat: the run
+    queue), which other work on a shared machine causes; NaN without /proc."""
+    total = 0.0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int((task / "schedstat").read_text().split()[1]) / 1e9
+    except OSError:
+        return float("nan")
+    return total
 
 
 def rss_mb(pid: int, field_name: str) -> float:
@@ -257,8 +272,10 @@ async def run_burst(backend: str, window: float, url: str, officers: list[tuple[
                                                  for u, at, _pace in plan])
                 before_calls = sum(observer.calls.values())
                 polls_before = len(stub.calls_of("getUpdates"))
+                wait0 = cpu_wait_seconds(bot.proc.pid)
                 cpu0, bot_cpu0, started = cpu_seconds(), bot.cpu_so_far(), time.perf_counter()
                 await everyone([one_report(u, at, started, pace) for u, at, pace in plan])
+                burst.cpu_wait = cpu_wait_seconds(bot.proc.pid) - wait0
                 phase.wall = time.perf_counter() - started
                 phase.driver_cpu = cpu_seconds() - cpu0
                 bot_cpu1 = bot.cpu_so_far()
@@ -311,6 +328,7 @@ def print_window(window: float, runs: list[BurstResult]) -> list[tuple[bool, str
     row("steps/s one core could serve at that CPU", *(f"{r.phase.steps / r.phase.bot_cpu:.0f}" if r.phase.bot_cpu
                                                       else "-" for r in runs))
     row("bot CPU, s (share of one core)", *(busy(r.phase.bot_cpu, r.phase.wall) for r in runs))
+    row("bot waiting for a CPU (run queue), s", *(busy(r.cpu_wait, r.phase.wall) for r in runs))
     row("driver + stand-in CPU, s (share)", *(busy(r.phase.driver_cpu, r.phase.wall) for r in runs))
     row("bot RSS after warm-up / peak, MB", *(f"{r.rss_start_mb:.0f} / {r.rss_peak_mb:.0f}" for r in runs))
     row("reports filed (expected)", *(f"{r.reports} ({r.phase.users})" if r.backend != "echo" else "-"
