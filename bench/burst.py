@@ -67,6 +67,7 @@ from bench.report_flow import (  # noqa: E402
     make_stub_class,
     percentile,
     print_profile,
+    process_cpu_seconds,
 )
 
 PAUSE = (1.0, 3.0)  # seconds between an answer and the officer's next tap: read, think, tap
@@ -87,6 +88,7 @@ class BurstResult:
     in_flight_peak: int = 0  # officers whose step was unanswered at the same moment
     demand_peak: float = 0.0  # steps in the busiest second, were every answer instant
     cpu_wait: float = float("nan")  # seconds the bot was runnable but had no CPU, in the measured part
+    server_cpu: float = float("nan")  # PostgreSQL's backends for this database, in the measured part
     reports: int = 0  # new reports by the burst's officers
     wrong_officers: dict[int, int] = field(default_factory=dict)
 
@@ -121,6 +123,38 @@ def cpu_wait_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return total
+
+
+class ServerCpu:
+    """CPU of the PostgreSQL backends serving one database (found in pg_stat_activity), from /proc: the
+    database's share of the work, on the same cores as the bot. A backend that exits between ``start`` and
+    ``stop`` is not counted (the pool keeps its connections, so there should be none)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.database = make_url(url).database if url.startswith("postgresql") else None
+        self.before: dict[int, float] = {}
+
+    async def _pids(self) -> set[int]:
+        import asyncpg
+
+        connection = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                                          "AND pid <> pg_backend_pid()", self.database)
+        finally:
+            await connection.close()
+        return {int(row["pid"]) for row in rows}
+
+    async def start(self) -> None:
+        if self.database:
+            self.before = {pid: process_cpu_seconds(pid) for pid in await self._pids()}
+
+    async def stop(self) -> float:
+        if not self.database:
+            return float("nan")
+        return sum(process_cpu_seconds(pid) - self.before.get(pid, 0.0) for pid in await self._pids())
 
 
 def rss_mb(pid: int, field_name: str) -> float:
@@ -273,9 +307,12 @@ async def run_burst(backend: str, window: float, url: str, officers: list[tuple[
                 before_calls = sum(observer.calls.values())
                 polls_before = len(stub.calls_of("getUpdates"))
                 wait0 = cpu_wait_seconds(bot.proc.pid)
+                server = ServerCpu(url)
+                await server.start()
                 cpu0, bot_cpu0, started = cpu_seconds(), bot.cpu_so_far(), time.perf_counter()
                 await everyone([one_report(u, at, started, pace) for u, at, pace in plan])
                 burst.cpu_wait = cpu_wait_seconds(bot.proc.pid) - wait0
+                burst.server_cpu = await server.stop()
                 phase.wall = time.perf_counter() - started
                 phase.driver_cpu = cpu_seconds() - cpu0
                 bot_cpu1 = bot.cpu_so_far()
@@ -325,6 +362,9 @@ def print_window(window: float, runs: list[BurstResult]) -> list[tuple[bool, str
     row("step latency max, ms", *(f"{r.phase.pct(100):.1f}" for r in runs))
     row("bot CPU per step, ms", *(f"{r.phase.bot_cpu / r.phase.steps * 1000:.2f}" if r.phase.steps else "-"
                                    for r in runs))
+    row("PostgreSQL server CPU per step, ms", *(f"{r.server_cpu / r.phase.steps * 1000:.2f}"
+                                                if r.phase.steps and r.server_cpu == r.server_cpu else "-"
+                                                for r in runs))
     row("steps/s one core could serve at that CPU", *(f"{r.phase.steps / r.phase.bot_cpu:.0f}" if r.phase.bot_cpu
                                                       else "-" for r in runs))
     row("bot CPU, s (share of one core)", *(busy(r.phase.bot_cpu, r.phase.wall) for r in runs))

@@ -46,7 +46,7 @@ ROOT = SCRIPT.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.burst import cpu_wait_seconds, recreate_pg_database, register_officers, rss_mb  # noqa: E402
+from bench.burst import ServerCpu, cpu_wait_seconds, recreate_pg_database, register_officers, rss_mb  # noqa: E402
 from bench.crash import WEBHOOK_SECRET, WebhookSender, bot_errors, free_port  # noqa: E402
 from bench.loopback import install_loopback_guard  # noqa: E402
 from bench.report_flow import (  # noqa: E402
@@ -98,6 +98,7 @@ class WorkersResult:
     rss_peak_mb: list[float] = field(default_factory=list)
     cpu_by_worker: list[float] = field(default_factory=list)
     cpu_wait: float = float("nan")  # seconds the workers were runnable but had no CPU, in the measured part
+    server_cpu: float = float("nan")  # PostgreSQL's backends for this database, in the measured part
     reports: int = 0
     wrong_officers: dict[int, int] = field(default_factory=dict)
     answered_twice: Counter[str] = field(default_factory=Counter)  # step name -> steps with an answer repeated
@@ -193,11 +194,14 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
                 u.recording = [[]]  # what each step brought, to find an answer sent twice
             calls0, cpu0, workers0 = sum(observer.calls.values()), cpu_seconds(), workers_cpu()
             wait0 = sum(cpu_wait_seconds(pid) for pid in result.worker_pids)
+            server = ServerCpu(url)
+            await server.start()
             started = time.perf_counter()
             await everyone([reports(u, args.reports_each, phase.samples) for u in timed])
             phase.wall = time.perf_counter() - started
             phase.driver_cpu = cpu_seconds() - cpu0
             result.cpu_wait = sum(cpu_wait_seconds(pid) for pid in result.worker_pids) - wait0
+            result.server_cpu = await server.stop()
             result.cpu_by_worker = [b - a for a, b in zip(workers0, workers_cpu(), strict=True)]
             phase.bot_cpu = sum(result.cpu_by_worker)
             phase.api_calls = sum(observer.calls.values()) - calls0
@@ -255,6 +259,8 @@ def print_results(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
     figures("step latency max, ms", lambda r: r.phase.pct(100), ".1f")
     figures("workers' CPU per step, ms", lambda r: r.phase.bot_cpu / r.phase.steps * 1000 if r.phase.steps else 0,
             ".2f")
+    figures("PostgreSQL server CPU per step, ms",
+            lambda r: r.server_cpu / r.phase.steps * 1000 if r.phase.steps else 0, ".2f")
     figures("workers' CPU, s", lambda r: r.phase.bot_cpu, ".1f")
     figures("workers' CPU, share of one core", lambda r: r.phase.bot_cpu / r.phase.wall if r.phase.wall else 0, ".2f")
     figures("workers waiting for a CPU, share", lambda r: r.cpu_wait / r.phase.wall if r.phase.wall else 0, ".2f")
