@@ -24,7 +24,10 @@ stand-in), bot CPU per step, the bot process's peak RSS (VmHWM), steps/s, and th
 exactly one report per officer per window, no call the stand-in refused, no exception logged by the bot.
 Targets (TARGET MET / TARGET MISSED): step p99 under 300 ms in the 10 s window and under 50 ms in the 60 s
 window, on both backends. The driver (1,000 officers and the stand-in) shares the machine's cores with the
-bot: its CPU share is printed, as is the load average.
+bot: its CPU share is printed, as is the load average, the time the bot was runnable but had no CPU (the run
+queue, from /proc schedstat: other work on a shared machine) and, on PostgreSQL, the CPU of the database's
+own backends. "Cores the busiest second needs" is the offered peak times the measured CPU per step: above
+about 0.7 of one core (one process runs one event loop) answers queue, and the latency grows with the queue.
 
 PostgreSQL: ``--database-url`` (used as it is: migrated, sample registry loaded) or, by default, the database
 ``twinbot_burst`` on 127.0.0.1:5432, dropped and created again at each run.
@@ -367,6 +370,8 @@ def print_window(window: float, runs: list[BurstResult]) -> list[tuple[bool, str
                                                 for r in runs))
     row("steps/s one core could serve at that CPU", *(f"{r.phase.steps / r.phase.bot_cpu:.0f}" if r.phase.bot_cpu
                                                       else "-" for r in runs))
+    row("cores the busiest second needs at that CPU", *(f"{r.demand_peak * r.phase.bot_cpu / r.phase.steps:.2f}"
+                                                        if r.phase.steps else "-" for r in runs))
     row("bot CPU, s (share of one core)", *(busy(r.phase.bot_cpu, r.phase.wall) for r in runs))
     row("bot waiting for a CPU (run queue), s", *(busy(r.cpu_wait, r.phase.wall) for r in runs))
     row("driver + stand-in CPU, s (share)", *(busy(r.phase.driver_cpu, r.phase.wall) for r in runs))
