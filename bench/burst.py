@@ -7,9 +7,10 @@ For each backend and window, a fresh bot process (``bot.serve`` with long pollin
 runs it, against the loopback Bot API stand-in tests/botapi_stub.py) serves the officers. Each officer
 begins at a uniformly random moment of the window and files one complete report (bench/report_flow.py's
 REPORT_SCRIPT, 12 steps), pausing between steps as a person on a phone reads the answer and taps: uniformly
-1-3 s (``PAUSE``; the first step, /report, comes at the officer's moment, with no pause). So the 10 s window
-brings about 1,000 officers at once, each stepping every 2 s on average (some 400 steps/s at the peak), and
-the 60 s window about a third of them at once.
+1-3 s (``PAUSE``; the first step, /report, comes at the officer's moment, with no pause). A report then takes
+an officer about 22 s, so the 10 s window brings nearly all 1,000 at once, each stepping every 2 s on average
+(about 550 steps in the busiest second, were every answer instant), and the 60 s window about a third of them
+(about 230).
 
 The yardstick, in the same run, is a bare aiogram echo bot (report_flow's) driven by the same schedule (same
 seed: same moments, same pauses): what any bot on aiogram reaches under this burst on this machine.
