@@ -1,7 +1,7 @@
 """A burst: 1,000 registered officers all start a report within a short window, through the real bot.
 
     python bench/burst.py [--officers 1000] [--windows 10,60] [--backend sqlite|pg|both] [--database-url URL]
-                          [--no-echo] [--profile PREFIX] [--seed N]
+                          [--no-echo] [--profile PREFIX] [--seed N] [--pause MIN,MAX]
 
 For each backend and window, a fresh bot process (``bot.serve`` with long polling, as bench/report_flow.py
 runs it, against the loopback Bot API stand-in tests/botapi_stub.py) serves the officers. Each officer
@@ -489,6 +489,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "created afresh)")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot yardstick")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--pause", default=f"{PAUSE[0]:g},{PAUSE[1]:g}", metavar="MIN,MAX",
+                        help="seconds between an answer and the officer's next step, uniformly (default "
+                             f"{PAUSE[0]:g},{PAUSE[1]:g}: quick taps; 3,12 reads and types as on a phone)")
     parser.add_argument("--step-timeout", type=float, default=60.0, help="give up on one answer after this (s)")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="give up on one run after this (s)")
     parser.add_argument("--profile", metavar="PREFIX", default=None,
@@ -504,7 +507,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global PAUSE
     args = parse_args(argv)
+    low, _, high = args.pause.partition(",")
+    PAUSE = (float(low), float(high or low))
     install_loopback_guard()
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
