@@ -1148,7 +1148,8 @@ class SetupRun:
         else:
             f.notes.append(f"updates handed out by getUpdates {len(self.stub.delivered)}, "
                            f"confirmed {len(self.stub.confirmed)}")
-        slowest = sorted((s for s in self.steps if s.answered is not None), key=lambda s: s.pushed - s.answered)[:3]
+        slowest = sorted((s for s in self.steps if s.answered is not None),
+                         key=lambda s: s.pushed - (s.answered or 0.0))[:3]
         f.notes.append("slowest answers: " + "; ".join(f"{s.answered - s.pushed:.1f} s to officer {s.officer}'s "
                                                       f"{s.label!r} (update {s.update_id})"
                                                       for s in slowest if s.answered is not None))
