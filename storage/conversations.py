@@ -62,6 +62,8 @@ def _create_statements(insert: Any) -> tuple[Any, Any]:
 
 
 _CREATE = {"postgresql": _create_statements(pg_insert), "sqlite": _create_statements(sqlite_insert)}
+# Many events recorded in one statement: those new are returned.
+_FIRST_TIMES = {name: statements[1].returning(_events.c.event_key) for name, statements in _CREATE.items()}
 
 _SAVE = (
     update(_conversations)
@@ -112,6 +114,17 @@ async def first_time(session: AsyncSession, channel: str, event_key: str) -> boo
     result = await connection.execute(_CREATE[_dialect(session)][1],
                                       {"channel": channel, "key": event_key, "now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def first_times(session: AsyncSession, channel: str, event_keys: list[str]) -> set[str]:
+    """Record events as handled, in one statement; returns those not handled before."""
+    if not event_keys:
+        return set()
+    connection = await session.connection()
+    now = utcnow()
+    result = await connection.execute(_FIRST_TIMES[_dialect(session)],
+                                      [{"channel": channel, "key": key, "now": now} for key in event_keys])
+    return set(result.scalars())
 
 
 async def forget_events_before(session: AsyncSession, cutoff: dt.datetime) -> int:
