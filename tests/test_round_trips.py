@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+import pytest
+from sqlalchemy import event, select, text
+from sqlalchemy.pool import NullPool
 
+from storage import db as db_module
 from storage import inbox
 from storage.db import Database
 from storage.models import InboxEntry
-from tests.conftest import Clock
+from tests.conftest import TEST_DB_URL, Clock
 
 LEASE = dt.timedelta(seconds=60)
 
@@ -59,3 +62,34 @@ async def test_a_batch_of_updates_is_stored_in_two_statements_in_the_order_recei
     async with db.unit_of_work() as uow:
         again = await inbox.store(uow.session, "telegram", batch, owner="w", now=clock(), lease=LEASE)
     assert again == []
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's pool")
+async def test_a_connection_is_checked_only_after_it_sat_idle_and_a_dead_one_is_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    database = Database(TEST_DB_URL, pool_size=1)
+    pings: list[object] = []
+    real_ping = database.engine.dialect.do_ping
+
+    def ping(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", ping)
+
+    async def backend() -> int:
+        async with database.unit_of_work() as uow:
+            return int(await uow.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+    try:
+        first = await backend()
+        assert await backend() == first and pings == []  # in use a moment ago: not checked
+        killer = Database(TEST_DB_URL, poolclass=NullPool)
+        async with killer.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await killer.dispose()
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
+        # The idle connection is checked, found dead and replaced: the event never sees it.
+        assert await backend() != first and pings
+    finally:
+        await database.dispose()
