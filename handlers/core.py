@@ -82,7 +82,9 @@ class Core:
             conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
-                if not await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id):
+                identity, taken = await people.identity_taking(session, incoming.channel, incoming.user_id,
+                                                               incoming.inbox_id)
+                if not taken:
                     older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
                                                       incoming.inbox_id)
                     if older is not None:
@@ -95,7 +97,8 @@ class Core:
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
                 await uow.commit()
                 return Outcome(duplicate=True)
-            identity = await people.identity(session, incoming.channel, incoming.user_id)
+            else:
+                identity = await people.identity(session, incoming.channel, incoming.user_id)
             if identity is not None and identity.blocked_at is not None:
                 identity.blocked_at = None
             locale = (

@@ -101,7 +101,7 @@ _OLDER = (select(_inbox.c.id)
 _older = _inbox.alias("older")
 # The entry leaves the inbox in the transaction that handles it, unless an older entry of the same
 # conversation still waits: one statement for both, the common case.
-_TAKE = (delete(_inbox)
+TAKE = (delete(_inbox)
          .where(_inbox.c.id == bindparam("id_"),
                 ~select(_older.c.id).where(_older.c.channel == bindparam("channel"),
                                            _older.c.user_key == bindparam("user"),
@@ -118,7 +118,7 @@ async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int
     """Take the entry out of the inbox for the transaction handling it; False when an older entry of the
     conversation waits (``older_waiting`` says which) or the entry is gone (another worker handled it)."""
     connection = await session.connection()
-    taken = (await connection.execute(_TAKE, {"id_": entry_id, "channel": channel, "user": user_key})).first()
+    taken = (await connection.execute(TAKE, {"id_": entry_id, "channel": channel, "user": user_key})).first()
     return taken is not None
 
 

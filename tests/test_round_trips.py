@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.pool import NullPool
 
+from handlers.core import Core
 from storage import db as db_module
 from storage import inbox
 from storage.db import Database
 from storage.models import InboxEntry
 from tests.conftest import TEST_DB_URL, Clock
+from tests.telegram_harness import TelegramHarness, texts
+from tests.test_onboarding import make_invite
 
 LEASE = dt.timedelta(seconds=60)
 
@@ -93,3 +96,21 @@ async def test_a_connection_is_checked_only_after_it_sat_idle_and_a_dead_one_is_
         assert await backend() != first and pings
     finally:
         await database.dispose()
+
+
+async def test_a_step_of_a_report_reads_the_sender_once_in_four_statements_on_postgresql(
+        core: Core, db: Database, clock: Clock) -> None:
+    async with TelegramHarness(core) as tg:
+        user = tg.user(1001)
+        await user.send(f"/start {await make_invite(db, clock)}")
+        await user.tap("Report an activity")
+        with statements(db) as seen:
+            said = await user.tap("Donation / gifts")
+        assert "When did it take place?" in "\n".join(texts(said))
+    # Storing the update (two) and deleting the answer sent (one) are shared with the other updates of a batch.
+    own = [s for s in seen if not s.startswith(("INSERT INTO processed_events", "INSERT INTO inbox",
+                                                "DELETE FROM outbox"))]
+    # The conversation locked, the update taken out of the inbox and the sender read, the conversation saved,
+    # the answer owed: on SQLite taking the update and reading the sender are two statements.
+    assert len(own) == (4 if TEST_DB_URL else 5), own
+    assert sum(" identities " in s for s in own) == 1
