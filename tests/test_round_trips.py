@@ -9,15 +9,17 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import NullPool
 
+from bot.runtime import Acks
+from handlers.context import CoreConfig
 from handlers.core import Core
 from storage import db as db_module
-from storage import inbox
+from storage import inbox, outbox
 from storage.db import Database
-from storage.models import InboxEntry
-from tests.conftest import TEST_DB_URL, Clock
+from storage.models import InboxEntry, OutboxEntry
+from tests.conftest import NOW, TEST_DB_URL, Clock
 from tests.telegram_harness import TelegramHarness, texts
 from tests.test_onboarding import make_invite
 
@@ -116,3 +118,26 @@ async def test_a_step_of_a_report_reads_the_sender_once_in_three_statements_on_p
     assert sum("UPDATE conversations" in s for s in own) == 1
     assert not any("SET channel" in s for s in own)  # only what the conversation holds is written back
     assert sum(" identities " in s for s in own) == 1
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's pool")
+async def test_answers_sent_are_recorded_even_when_the_server_closed_the_connection_meanwhile(
+        config: CoreConfig, caplog: pytest.LogCaptureFixture) -> None:
+    database = Database(TEST_DB_URL, pool_size=1)
+    try:
+        async with database.unit_of_work() as uow:
+            pid = int(await uow.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+            owed = await outbox.add(uow.session, "telegram", "42", [{"text": "hi"}], owner="w", now=NOW, lease=LEASE)
+            await uow.commit()
+        killer = Database(TEST_DB_URL, poolclass=NullPool)
+        async with killer.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await killer.dispose()
+        acks = Acks(Core(database, config))
+        acks.add(owed)
+        await acks.close()
+        async with database.unit_of_work() as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+        assert "could not record" not in caplog.text
+    finally:
+        await database.dispose()
