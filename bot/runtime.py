@@ -22,6 +22,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError
+
 from handlers import jobs
 from handlers.core import Core
 from handlers.events import Incoming, Outcome, Reply, reply_of
@@ -93,13 +95,22 @@ class Acks:
     async def flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            try:
-                async with self.core.db.unit_of_work() as uow:
-                    await outbox.done(uow.session, batch)
-                    await uow.commit()
-            except Exception:
-                # Not deleted: sent again later, which is the lesser harm.
-                log.exception("could not record %d answers as sent", len(batch))
+            for attempt in (1, 2):
+                try:
+                    async with self.core.db.unit_of_work() as uow:
+                        await outbox.done(uow.session, batch)
+                        await uow.commit()
+                    break
+                except DBAPIError as exc:
+                    # A connection the server closed meanwhile (a restart): pooled connections are not checked
+                    # before use while busy (storage.db), so one more go, on a new one.
+                    if attempt == 1 and exc.connection_invalidated:
+                        continue
+                    log.exception("could not record %d answers as sent", len(batch))
+                except Exception:
+                    # Not deleted: sent again later, which is the lesser harm.
+                    log.exception("could not record %d answers as sent", len(batch))
+                    break
 
     async def close(self) -> None:
         if self._flushing is not None:

@@ -71,10 +71,12 @@ class Core:
         return outcome
 
     async def _owe(self, session: AsyncSession, channel: str, chat_id: str, items: list[dict[str, Any]], *,
-                   delay: dt.timedelta | None = None, coalesce: str | None = None) -> Outgoing:
+                   delay: dt.timedelta | None = None, coalesce: str | None = None,
+                   saving: dict[str, Any] | None = None) -> Outgoing:
         now = self.config.clock()
         return await outbox.add(session, channel, chat_id, items, owner=self.config.worker, now=now,
-                                lease=self.config.lease, due_at=now + delay if delay else None, coalesce=coalesce)
+                                lease=self.config.lease, due_at=now + delay if delay else None, coalesce=coalesce,
+                                saving=saving)
 
     async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
@@ -82,7 +84,9 @@ class Core:
             conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
-                if not await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id):
+                identity, taken = await people.identity_taking(session, incoming.channel, incoming.user_id,
+                                                               incoming.inbox_id)
+                if not taken:
                     older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
                                                       incoming.inbox_id)
                     if older is not None:
@@ -95,7 +99,8 @@ class Core:
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
                 await uow.commit()
                 return Outcome(duplicate=True)
-            identity = await people.identity(session, incoming.channel, incoming.user_id)
+            else:
+                identity = await people.identity(session, incoming.channel, incoming.user_id)
             if identity is not None and identity.blocked_at is not None:
                 identity.blocked_at = None
             locale = (
@@ -113,22 +118,27 @@ class Core:
                 now=self.config.clock(),
             )
             await route(ctx)
-            await conversations.save(session, conversation)
             outgoing = await self._store_answers(session, ctx)
             await uow.commit()
         return Outcome(replies=ctx.replies, notice=ctx.notice, role=ctx.role, locale=ctx.t.locale,
                        outgoing=outgoing)
 
     async def _store_answers(self, session: AsyncSession, ctx: Context) -> list[Outgoing]:
-        """Everything the event owes, in the outbox, in the event's own transaction."""
+        """The conversation written back and everything the event owes in the outbox, in the event's own
+        transaction; where the database can, the conversation goes with the first answer, in one statement."""
         incoming, locale = ctx.incoming, ctx.t.locale
         items = [reply_item(reply, locale) for reply in ctx.replies]
         items += [job_item(name, args, locale) for name, args in ctx.jobs]
         if ctx.commands_changed and incoming.private_chat:
             items.append(menu_item(ctx.role, locale))
         owed = []
-        if items:
-            owed.append(await self._owe(session, incoming.channel, incoming.chat_id, items))
+        if items and outbox.saves_along(session):
+            owed.append(await self._owe(session, incoming.channel, incoming.chat_id, items,
+                                        saving=conversations.unsaved(ctx.conversation)))
+        else:
+            await conversations.save(session, ctx.conversation)
+            if items:
+                owed.append(await self._owe(session, incoming.channel, incoming.chat_id, items))
         for channel, chat_id, role, their_locale in ctx.menu_updates:
             owed.append(await self._owe(session, channel, chat_id, [menu_item(role, their_locale)]))
         for key in ctx.unsaid:

@@ -11,6 +11,7 @@ Channels without buttons (Zalo, the console) show options as numbered lines and 
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 
@@ -49,8 +50,10 @@ def _is_emoji(ch: str) -> bool:
             or 0x2190 <= code <= 0x21FF or 0x2300 <= code <= 0x23FF)
 
 
+@functools.lru_cache(maxsize=4096)
 def width(label: str) -> float:
-    """The label's width in columns, as a phone draws it."""
+    """The label's width in columns, as a phone draws it. Remembered: laying out one keyboard measures each
+    label once per row it might join, and most labels come back on every step."""
     return sum(char_width(ch) for ch in unicodedata.normalize("NFC", label))
 
 

@@ -62,14 +62,18 @@ def _create_statements(insert: Any) -> tuple[Any, Any]:
 
 
 _CREATE = {"postgresql": _create_statements(pg_insert), "sqlite": _create_statements(sqlite_insert)}
+# Many events recorded in one statement: those new are returned.
+_FIRST_TIMES = {name: statements[1].returning(_events.c.event_key) for name, statements in _CREATE.items()}
 
 _SAVE = (
     update(_conversations)
     .where(_conversations.c.id == bindparam("id_"))
     .values(flow=bindparam("flow_"), step=bindparam("step_"), seq=bindparam("seq_"),
             data=bindparam("data_", type_=_conversations.c.data.type),
-            updated_at=bindparam("now", type_=_conversations.c.updated_at.type))
+            updated_at=bindparam("saved_at", type_=_conversations.c.updated_at.type))
 )
+# The same, as part of another statement (``outbox.add``): on PostgreSQL a round trip less per event.
+SAVE_ALONG = _SAVE.cte("saved")
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -97,13 +101,20 @@ async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversatio
 
 async def save(session: AsyncSession, state: ConversationState) -> None:
     """Write the conversation back if anything in it changed."""
+    params = unsaved(state)
+    if params is not None:
+        await (await session.connection()).execute(_SAVE, params)
+
+
+def unsaved(state: ConversationState) -> dict[str, Any] | None:
+    """What ``SAVE_ALONG`` writes if anything in the conversation changed (taken as written from now on), or
+    None."""
     now = state._fingerprint()
     if now == state._as_read:
-        return
-    connection = await session.connection()
-    await connection.execute(_SAVE, {"id_": state.id, "flow_": state.flow, "step_": state.step,
-                                     "seq_": state.seq, "data_": state.data, "now": utcnow()})
+        return None
     state._as_read = now
+    return {"id_": state.id, "flow_": state.flow, "step_": state.step, "seq_": state.seq, "data_": state.data,
+            "saved_at": utcnow()}
 
 
 async def first_time(session: AsyncSession, channel: str, event_key: str) -> bool:
@@ -112,6 +123,17 @@ async def first_time(session: AsyncSession, channel: str, event_key: str) -> boo
     result = await connection.execute(_CREATE[_dialect(session)][1],
                                       {"channel": channel, "key": event_key, "now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def first_times(session: AsyncSession, channel: str, event_keys: list[str]) -> set[str]:
+    """Record events as handled, in one statement; returns those not handled before."""
+    if not event_keys:
+        return set()
+    connection = await session.connection()
+    now = utcnow()
+    result = await connection.execute(_FIRST_TIMES[_dialect(session)],
+                                      [{"channel": channel, "key": key, "now": now} for key in event_keys])
+    return set(result.scalars())
 
 
 async def forget_events_before(session: AsyncSession, cutoff: dt.datetime) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_inline
@@ -29,6 +29,10 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # the scheduler and deferred work, so that none is opened and closed per update.
 POSTGRES_POOL = 20
 READ_ONLY = "twinbot_read_only"
+# A PostgreSQL connection used less than this many seconds ago is taken as alive; one idle longer is checked
+# first (see ``_check_when_idle``).
+PING_AFTER_IDLE_S = 5.0
+_USED_AT = "twinbot_used_at"
 READER_MMAP_BYTES = 1 << 30
 
 
@@ -40,13 +44,15 @@ def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None
     """``inline``: on SQLite, run statements on the loop's thread (see ``sqlite_inline``). ``pool_size``: the
     PostgreSQL connections kept open (default: as many as updates are handled at once, and then some)."""
     if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
         # A dead host must not hang start-up for a minute.
         kwargs.setdefault("connect_args", {"timeout": 10})
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", pool_size or POSTGRES_POOL)
             kwargs.setdefault("max_overflow", 10)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):
+            _check_when_idle(engine)
+        return engine
     if inline:
         kwargs.setdefault("module", sqlite_inline.dbapi())
     busy_timeout_ms = int(sqlite_inline.BUSY_TIMEOUT_S * 1000) if inline else SQLITE_BUSY_TIMEOUT_MS
@@ -76,6 +82,33 @@ def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _check_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only if it sat idle for a while, which is when the server may have
+    gone away meanwhile (a restart, a timeout). ``pool_pre_ping`` checks every one, and with asyncpg a check is
+    three round trips (BEGIN, an empty query, ROLLBACK): under load that cost more than the event's own
+    statements. A connection broken while in use fails its event, which is tried again (``Core.handle``),
+    and SQLAlchemy then replaces every connection opened before the failure."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_USED_AT, 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool throws this connection away and takes (or opens) another.
+            raise DisconnectionError(f"connection idle for a while is gone: {exc}") from exc
+        record.info[_USED_AT] = time.monotonic()
 
 
 class UnitOfWork:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import conversations
 from storage.models import OutboxEntry
 
 _outbox = cast(Table, OutboxEntry.__table__)
@@ -37,8 +38,9 @@ class Outgoing:
     attempts: int = 1
 
 
+# "channel_", not "channel": with ``saving`` the statement also updates conversations, which have a channel.
 _COLUMNS = dict(
-    channel=bindparam("channel"), chat_id=bindparam("chat"), items=bindparam("items", type_=_outbox.c["items"].type),
+    channel=bindparam("channel_"), chat_id=bindparam("chat"), items=bindparam("items", type_=_outbox.c["items"].type),
     parts_done=0, created_at=bindparam("now", type_=_outbox.c.created_at.type),
     due_at=bindparam("due", type_=_outbox.c.due_at.type), version=0, owner=bindparam("owner"),
     claimed_until=bindparam("until", type_=_outbox.c.claimed_until.type), attempts=1,
@@ -60,18 +62,32 @@ def _statements(insert: Any) -> tuple[Any, Any]:
 
 
 _ADD = {"postgresql": _statements(pg_insert), "sqlite": _statements(sqlite_insert)}
+# The same, writing the event's conversation back in the same statement (PostgreSQL only: SQLite has no
+# data-modifying WITH, and its statements cost no round trip).
+_ADD_SAVING = tuple(statement.add_cte(conversations.SAVE_ALONG) for statement in _ADD["postgresql"])
+
+
+def saves_along(session: AsyncSession) -> bool:
+    """Whether ``add`` can write the conversation back (``saving``) in its own statement."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def add(session: AsyncSession, channel: str, chat_id: str, items: list[dict[str, Any]], *, owner: str,
               now: dt.datetime, lease: dt.timedelta, due_at: dt.datetime | None = None,
-              coalesce: str | None = None) -> Outgoing:
+              coalesce: str | None = None, saving: dict[str, Any] | None = None) -> Outgoing:
     """Owe ``items`` to a chat, claimed by ``owner`` (who sends it after the commit). With ``coalesce``, an
     entry of that name not sent yet is replaced instead (its version goes up, so a sender that read the
-    older items does not delete the newer ones)."""
+    older items does not delete the newer ones). ``saving``: the conversation to write back in the same
+    statement (``conversations.unsaved``), where ``saves_along``."""
     due = due_at or now
-    params = {"channel": channel, "chat": chat_id, "items": items, "now": now, "due": due, "owner": owner,
+    params = {"channel_": channel, "chat": chat_id, "items": items, "now": now, "due": due, "owner": owner,
               "until": due + lease}
-    plain, replacing = _ADD[session.get_bind().dialect.name]
+    if saving is not None:
+        assert saves_along(session)
+        plain, replacing = _ADD_SAVING
+        params.update(saving)
+    else:
+        plain, replacing = _ADD[session.get_bind().dialect.name]
     connection = await session.connection()
     if coalesce is None:
         row = (await connection.execute(plain, params)).one()

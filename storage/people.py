@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import inbox
 from storage.folding import fold
 from storage.models import Cluster, Identity, Invite, Person, Unit
 from storage.scope import Scope
@@ -24,6 +25,27 @@ _IDENTITY = select(Identity).where(Identity.channel == bindparam("channel"),
 
 async def identity(session: AsyncSession, channel: str, external_id: str) -> Identity | None:
     return await session.scalar(_IDENTITY, {"channel": channel, "external_id": external_id})
+
+
+_taken = inbox.TAKE.cte("taken")
+_one = select(literal_column("1").label("one")).subquery("one")
+_IDENTITY_TAKING = (
+    select(select(_taken.c.id).scalar_subquery().label("taken"), Identity)
+    .select_from(_one)
+    .outerjoin(Identity, and_(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user")))
+)
+
+
+async def identity_taking(session: AsyncSession, channel: str, external_id: str,
+                          entry_id: int) -> tuple[Identity | None, bool]:
+    """The sender, and whether ``inbox.take`` took the entry being handled: in one statement on PostgreSQL,
+    where each statement is a round trip (the sender is read on every event); two on SQLite. Both come after
+    the conversation's lock, as each did alone."""
+    if session.get_bind().dialect.name != "postgresql":
+        taken = await inbox.take(session, channel, external_id, entry_id)
+        return await identity(session, channel, external_id), taken
+    row = (await session.execute(_IDENTITY_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
+    return row[1], row[0] is not None
 
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:

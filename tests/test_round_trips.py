@@ -1,0 +1,143 @@
+"""Statements per event on the hot path: on PostgreSQL each one is a round trip to the server, which costs more
+than the work it asks for (bench/report_flow.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.pool import NullPool
+
+from bot.runtime import Acks
+from handlers.context import CoreConfig
+from handlers.core import Core
+from storage import db as db_module
+from storage import inbox, outbox
+from storage.db import Database
+from storage.models import InboxEntry, OutboxEntry
+from tests.conftest import NOW, TEST_DB_URL, Clock
+from tests.telegram_harness import TelegramHarness, texts
+from tests.test_onboarding import make_invite
+
+LEASE = dt.timedelta(seconds=60)
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The statements ``db`` runs meanwhile (BEGIN and COMMIT aside)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.split(None, 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA"):
+            seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+def update(update_id: int, user: int) -> inbox.Received:
+    return inbox.Received(str(update_id), str(user), {"update_id": update_id, "message": {"from": {"id": user}}})
+
+
+async def test_a_batch_of_updates_is_stored_in_two_statements_in_the_order_received(
+        db: Database, clock: Clock) -> None:
+    async with db.unit_of_work() as uow:
+        await inbox.store(uow.session, "telegram", [update(7, 1)], owner="w", now=clock(), lease=LEASE)
+        await uow.commit()
+    batch = [update(10, 1), update(11, 2), update(7, 1), update(12, 1), update(11, 2), update(13, 3)]
+    with statements(db) as seen:
+        async with db.unit_of_work() as uow:
+            entries = await inbox.store(uow.session, "telegram", batch, owner="w", now=clock(), lease=LEASE)
+            await uow.commit()
+    assert len(seen) == 2
+    # 7 was stored before, 11 came twice: each update once, in the order it came.
+    assert [(e.payload["update_id"], e.user_key) for e in entries] == [(10, "1"), (11, "2"), (12, "1"), (13, "3")]
+    assert [e.id for e in entries] == sorted(e.id for e in entries)
+    async with db.unit_of_work() as uow:
+        stored = (await uow.session.execute(select(InboxEntry.id, InboxEntry.event_key))).all()
+    assert sorted(key for _id, key in stored) == ["10", "11", "12", "13", "7"]
+    assert {e.id for e in entries} == {i for i, key in stored if key != "7"}
+    async with db.unit_of_work() as uow:
+        again = await inbox.store(uow.session, "telegram", batch, owner="w", now=clock(), lease=LEASE)
+    assert again == []
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's pool")
+async def test_a_connection_is_checked_only_after_it_sat_idle_and_a_dead_one_is_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    database = Database(TEST_DB_URL, pool_size=1)
+    pings: list[object] = []
+    real_ping = database.engine.dialect.do_ping
+
+    def ping(dbapi_connection: Any) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(database.engine.dialect, "do_ping", ping)
+
+    async def backend() -> int:
+        async with database.unit_of_work() as uow:
+            return int(await uow.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+
+    try:
+        first = await backend()
+        assert await backend() == first and pings == []  # in use a moment ago: not checked
+        killer = Database(TEST_DB_URL, poolclass=NullPool)
+        async with killer.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        await killer.dispose()
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)
+        # The idle connection is checked, found dead and replaced: the event never sees it.
+        assert await backend() != first and pings
+    finally:
+        await database.dispose()
+
+
+async def test_a_step_of_a_report_reads_the_sender_once_in_three_statements_on_postgresql(
+        core: Core, db: Database, clock: Clock) -> None:
+    async with TelegramHarness(core) as tg:
+        user = tg.user(1001)
+        await user.send(f"/start {await make_invite(db, clock)}")
+        await user.tap("Report an activity")
+        with statements(db) as seen:
+            said = await user.tap("Donation / gifts")
+        assert "When did it take place?" in "\n".join(texts(said))
+    # Storing the update (two) and deleting the answer sent (one) are shared with the other updates of a batch.
+    own = [s for s in seen if not s.startswith(("INSERT INTO processed_events", "INSERT INTO inbox",
+                                                "DELETE FROM outbox"))]
+    # The conversation locked, the update taken out of the inbox and the sender read, the conversation saved
+    # and the answer owed: on SQLite, where a statement costs no round trip, each of those is one statement.
+    assert len(own) == (3 if TEST_DB_URL else 5), own
+    assert sum("UPDATE conversations" in s for s in own) == 1
+    assert not any("SET channel" in s for s in own)  # only what the conversation holds is written back
+    assert sum(" identities " in s for s in own) == 1
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's pool")
+async def test_answers_sent_are_recorded_even_when_the_server_closed_the_connection_meanwhile(
+        config: CoreConfig, caplog: pytest.LogCaptureFixture) -> None:
+    database = Database(TEST_DB_URL, pool_size=1)
+    try:
+        async with database.unit_of_work() as uow:
+            pid = int(await uow.session.scalar(text("SELECT pg_backend_pid()")) or 0)
+            owed = await outbox.add(uow.session, "telegram", "42", [{"text": "hi"}], owner="w", now=NOW, lease=LEASE)
+            await uow.commit()
+        killer = Database(TEST_DB_URL, poolclass=NullPool)
+        async with killer.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await killer.dispose()
+        acks = Acks(Core(database, config))
+        acks.add(owed)
+        await acks.close()
+        async with database.unit_of_work() as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(OutboxEntry)) == 0
+        assert "could not record" not in caplog.text
+    finally:
+        await database.dispose()
