@@ -201,7 +201,8 @@ async def build_world(url: str, args: argparse.Namespace, first_user_id: int) ->
                 "INSERT INTO people (display_name, role, created_at) VALUES ('Bench author', 'officer', :at) "
                 "RETURNING id"), {"at": now.replace(tzinfo=None)})).scalar_one()
             await connection.execute(text(GENERATE[dialect]), {
-                "count": args.reports, "author": author_id, "last_day": today.isoformat(), "days": DAYS})
+                "count": args.reports, "author": author_id, "days": DAYS,
+                "last_day": today if dialect == "postgresql" else today.isoformat()})
             await connection.execute(text(MEASURES.format(no="false" if dialect == "postgresql" else "0")))
             await connection.execute(text("ANALYZE"))
         fill_seconds = time.perf_counter() - started
