@@ -16,9 +16,10 @@ officers/think steps a second), not the back-to-back stress of report_flow.py. T
   waits until the text and then the chart and the spreadsheet have arrived, and sends it again;
 * **C**, an admin sends ``/export year`` (this calendar year, every report of it: most of the database),
   waits for the spreadsheet, and sends it again;
-* **D**, the control (``--no-control`` leaves it out; run after A): officers while a process of no use spins one
-  core, as a drawing process keeps one busy. No target: on a 2-core machine it shows how much of B's and C's
-  figure a busy core alone explains, before any waiting on the bot's event loop or a lock.
+* **D**, the control (run after A): officers while a process of no use spins one core, as a drawing process
+  keeps one busy. No target: on a 2-core machine it shows how much of B's and C's figure a busy core alone
+  explains, before any waiting on the bot's event loop or a lock. **E** (only if asked, ``--phases ADEBC``): the
+  same spinner at nice 19, what a lower priority for the drawing processes would give.
 
 B and C last at least ``--phase-seconds`` and at least one command, whichever is longer; the officers' steps
 counted are those begun before the phase's last command was answered. Printed per phase: officers' step p50 /
@@ -531,24 +532,29 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
                   f"{result.load_after}", flush=True)
             return result
 
-        async def spin() -> Wait:
+        async def spin(nice: int = 0) -> Wait:
             """The control: a process doing nothing but keep one core busy for the phase, as a drawing process
             does; no database, no bot work. What a busy core alone does to the officers' steps."""
             spinner = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", f"import time\nend = time.time() + {args.phase_seconds}\n"
+                sys.executable, "-c", f"import os, time\nos.nice({nice})\nend = time.time() + {args.phase_seconds}\n"
                 "while time.time() < end: pass")
             started = time.perf_counter()
             await spinner.wait()
             return Wait(0.0, time.perf_counter() - started)
 
         try:
-            run.phases.append(await phase("A", "officers only", None))
-            if args.control:
+            if "A" in args.phases:
+                run.phases.append(await phase("A", "officers only", None))
+            if "D" in args.phases:
                 run.phases.append(await phase("D", "control: a process spinning a core", spin))
-            run.phases.append(await phase("B", f"a coordinator repeating {DIGEST}",
-                                          lambda: one_digest(coordinator, world.week_reports)))
-            run.phases.append(await phase("C", f"an admin repeating {EXPORT}",
-                                          lambda: one_export(admin, world.year_reports, submitted)))
+            if "E" in args.phases:
+                run.phases.append(await phase("E", "control: the same, spinning at nice 19", lambda: spin(19)))
+            if "B" in args.phases:
+                run.phases.append(await phase("B", f"a coordinator repeating {DIGEST}",
+                                              lambda: one_digest(coordinator, world.week_reports)))
+            if "C" in args.phases:
+                run.phases.append(await phase("C", f"an admin repeating {EXPORT}",
+                                              lambda: one_export(admin, world.year_reports, submitted)))
         except (StepFailed, TimeoutError) as exc:
             run.errors.append(f"{type(exc).__name__}: {exc}")
         run.completed_reports = sum(completed.values())
@@ -587,7 +593,7 @@ def print_run(run: Run, args: argparse.Namespace) -> list[str]:
     print(f"  {'phase':<44}{'steps':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}{'runs':>6}"
           f"{'text ms':>16}{'files ms':>18}")
     for p in run.phases:
-        texts, files = ([x.text for x in p.waits], [x.files for x in p.waits]) if p.name != "D" else ([], [])
+        texts, files = ([x.text for x in p.waits], [x.files for x in p.waits]) if p.name not in "DE" else ([], [])
         text = f"{ms(texts, 50)}/{ms(texts, 100)}" if texts else "-"
         file = f"{ms(files, 50)}/{ms(files, 100)}" if files else "-"
         print(f"  {p.name}: {p.what:<41}{len(p.samples):>7}{p.p(50):>8.0f}{p.p(99):>8.0f}{p.p(100):>8.0f}"
@@ -610,9 +616,9 @@ def print_run(run: Run, args: argparse.Namespace) -> list[str]:
         if base is None or p is base:
             continue
         ratio = p.p(99) / base.p(99) if base.p(99) else float("nan")
-        if p.name == "D":
-            print(f"  control (no target): officers' p99 while a process spins one core: {p.p(99):.0f} ms = "
-                  f"{ratio:.2f} x without")
+        if p.name in ("D", "E"):
+            print(f"  control (no target): officers' p99 while a process spins one core"
+                  f"{' at nice 19' if p.name == 'E' else ''}: {p.p(99):.0f} ms = {ratio:.2f} x without")
             continue
         verdict = (f"{'TARGET MET' if ratio <= TARGET_RATIO else 'TARGET MISSED'}: {run.backend} officers' p99 "
                    f"while {p.what.split('repeating ')[-1]} runs: {p.p(99):.0f} ms = {ratio:.2f} x "
@@ -688,8 +694,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="run the bot under cProfile, stats in FILE.<backend>, summary printed (slows it)")
     parser.add_argument("--loop-debug", action="store_true",
                         help="asyncio debug mode in the bot: every callback over 50 ms logged and listed (slows it)")
-    parser.add_argument("--no-control", dest="control", action="store_false",
-                        help="leave out phase D, the control (officers while a process only spins one core)")
+    parser.add_argument("--phases", default="ADBC", type=str.upper,
+                        help="the phases to run, in this order: A, D and E (the controls), B, C; e.g. AB to look "
+                             "into the digest alone (default ADBC)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (SQLite file, bot logs)")
     # Internal: the bot process (as report_flow's BotProcess starts it).
     parser.add_argument("--child", choices=("twinbot",), help=argparse.SUPPRESS)
