@@ -50,7 +50,10 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
+import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +90,7 @@ NEVER = "0 0 30 2 *"  # no scheduled digest or reminder during the run: only the
 STALL_MS = 50.0  # the bot logs every event-loop stall longer than this
 STALL_LINE = re.compile(r"event loop stalled (\d+) ms")
 SLOW_CALLBACK = re.compile(r"Executing (.*) took (\d+\.\d+) seconds")
+BLOCKED_AT = re.compile(r"loop blocked at: (.*)")
 DIGEST = "/digest last"
 EXPORT = "/export year"
 COMMAND_TIMEOUT = 600.0
@@ -237,15 +241,22 @@ def child_main(args: argparse.Namespace) -> int:
     os.environ["TWINBOT_DIGEST_SCHEDULE"] = os.environ["TWINBOT_REMINDER_SCHEDULE"] = NEVER
     stall_log = logging.getLogger("bench.loop")
 
+    beat = [time.monotonic()]
+
     async def watch_loop() -> None:
         loop = asyncio.get_running_loop()
         interval = 0.01
         while True:
             before = loop.time()
             await asyncio.sleep(interval)
+            beat[0] = time.monotonic()
             late = (loop.time() - before - interval) * 1000
             if late > STALL_MS:
                 stall_log.warning("event loop stalled %.0f ms", late)
+
+    if args.stacks:
+        threading.Thread(target=sample_stalls, args=(beat, threading.main_thread().ident), daemon=True,
+                         name="bench-stall-sampler").start()
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -275,6 +286,30 @@ def child_main(args: argparse.Namespace) -> int:
         usage = os.times()
         print(json.dumps({"cpu": usage.user + usage.system, "wall": time.perf_counter() - started}), flush=True)
     return 0
+
+
+def sample_stalls(beat: list[float], thread: int | None) -> None:
+    """--stacks: whenever the event loop has not come round for STALL_MS, log where its thread is, once per
+    stall: the innermost frames of twinbot's own code (bot/, handlers/, storage/) and the innermost one of all.
+    A statistical answer to "what blocks the loop", without the profiler's overhead on every call."""
+    log = logging.getLogger("bench.loop")
+    ours = re.compile(r"/(bot|handlers|storage)/[^/]+\.py$")
+    reported = 0.0
+    while True:
+        time.sleep(0.005)
+        stalled = time.monotonic() - beat[0]
+        if stalled * 1000 < STALL_MS or beat[0] == reported:
+            continue
+        frame = sys._current_frames().get(thread or 0)
+        if frame is None:
+            continue
+        reported = beat[0]
+        stack = traceback.extract_stack(frame)
+        own = [f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack
+               if ours.search(f.filename)][-3:]
+        last = stack[-1]
+        log.warning("loop blocked at: %s | innermost %s:%s %s", " < ".join(reversed(own)) or "-",
+                    last.filename.split("site-packages/")[-1], last.lineno, last.name)
 
 
 def descendants_cpu(pid: int) -> float:
@@ -405,6 +440,7 @@ class Phase:
     drawing_cpu: float = float("nan")
     stalls: list[int] = field(default_factory=list)  # ms
     slow_callbacks: list[str] = field(default_factory=list)
+    blocked_at: list[str] = field(default_factory=list)  # --stacks
 
     def p(self, q: float) -> float:
         return percentile([s.full for s in self.samples], q) * 1000
@@ -447,7 +483,7 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
     await stub.start()
     log = workdir / f"{backend}-bot.log"
     run.bot_log = str(log)
-    extra = ("--loop-debug",) if args.loop_debug else ()
+    extra = (*(["--loop-debug"] if args.loop_debug else []), *(["--stacks"] if args.stacks else []))
     profile = f"{args.profile}.{backend}" if args.profile else None  # main() made args.profile absolute
     bot = BotProcess("twinbot", stub.base_url, url, max_seconds=args.phase_seconds * 3 + 1200, log=log,
                      profile=profile, script=SCRIPT, extra=extra)
@@ -523,6 +559,7 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
             result.load_after = load_average()
             text = log.read_bytes()[log_from:].decode(errors="replace")
             result.stalls = [int(m.group(1)) for m in STALL_LINE.finditer(text)]
+            result.blocked_at = [m.group(1) for m in BLOCKED_AT.finditer(text)]
             result.slow_callbacks = [f"{float(m.group(2)) * 1000:.0f} ms: {m.group(1)[:300]}"
                                      for m in SLOW_CALLBACK.finditer(text)]
             for wait in result.waits:
@@ -610,6 +647,12 @@ def print_run(run: Run, args: argparse.Namespace) -> list[str]:
             print(f"  asyncio slow callbacks in phase {p.name} ({len(p.slow_callbacks)}), longest first:")
             for line in sorted(p.slow_callbacks, key=lambda s: -float(s.split()[0]))[:8]:
                 print(f"    {line}")
+    for p in run.phases:
+        if p.blocked_at:
+            print(f"  where the bot's loop was when it stalled in phase {p.name} ({len(p.blocked_at)} samples), "
+                  "most frequent first:")
+            for where, n in Counter(p.blocked_at).most_common(12):
+                print(f"    {n:>4} x {where[:400]}")
     verdicts = []
     base = next((p for p in run.phases if p.name == "A"), None)
     for p in run.phases:
@@ -697,6 +740,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--phases", default="ADBC", type=str.upper,
                         help="the phases to run, in this order: A, D and E (the controls), B, C; e.g. AB to look "
                              "into the digest alone (default ADBC)")
+    parser.add_argument("--stacks", action="store_true",
+                        help="sample where the bot's event-loop thread is whenever the loop stalls over 50 ms")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (SQLite file, bot logs)")
     # Internal: the bot process (as report_flow's BotProcess starts it).
     parser.add_argument("--child", choices=("twinbot",), help=argparse.SUPPRESS)
