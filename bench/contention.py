@@ -1,7 +1,7 @@
 """Do a coordinator's /digest and an admin's /export of a year hold other officers up?
 
     python bench/contention.py [--backend sqlite|pg|both] [--reports 100000] [--officers 20] [--phase-seconds 60]
-                               [--think 1.0] [--profile FILE] [--loop-debug]
+                               [--think 1.0] [--phases ADBC] [--stacks] [--profile FILE] [--loop-debug]
 
 On a database of ``--reports`` reports (filled in seconds by one INSERT … SELECT, spread over the 365 days up to
 today), the real bot runs in a child process as in production (``bot.serve``, long polling against the
@@ -26,6 +26,12 @@ counted are those begun before the phase's last command was answered. Printed pe
 p99, how long the coordinator waited for the digest's text and for its files (B) or for the export's file (C),
 the bot's CPU (event-loop thread, and its drawing processes), the event-loop stalls the bot noticed, and the
 ratios p99(B)/p99(A), p99(C)/p99(A) against the target (<= 2x, issue 17) as TARGET MET / TARGET MISSED.
+
+Where the time goes: the bot logs every event-loop stall over 50 ms (counted per phase). ``--stacks`` also
+samples, at each stall, where the loop's thread is (twinbot's innermost frames, and the innermost of all): a
+stall caught in ``selectors.select`` means the loop was idle and the process was waiting for a core, not
+blocked by code. ``--loop-debug`` (asyncio debug mode: the task whose step ran too long) and ``--profile``
+(cProfile of the bot) slow the bot down: for finding causes, not for the figures.
 
 Correct or not: every officer's step answered, every command's text and files arrived (PNG chart, XLSX files,
 the export listing the year's reports), no stand-in violation, no exception in the bot's log, the reports in
