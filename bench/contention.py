@@ -27,7 +27,7 @@ p99, how long the coordinator waited for the digest's text and for its files (B)
 the bot's CPU (event-loop thread, and its drawing processes), the event-loop stalls the bot noticed, and the
 ratios p99(B)/p99(A), p99(C)/p99(A) against the target (<= 2x, issue 17) as TARGET MET / TARGET MISSED.
 
-Where the time goes: the bot logs every event-loop stall over 50 ms (counted per phase). ``--stacks`` also
+Where the time goes: the bot logs every event-loop stall over --stall-ms (50 ms; counted per phase). ``--stacks`` also
 samples, at each stall, where the loop's thread is (twinbot's innermost frames, and the innermost of all): a
 stall caught in ``selectors.select`` means the loop was idle and the process was waiting for a core, not
 blocked by code. ``--loop-debug`` (asyncio debug mode: the task whose step ran too long) and ``--profile``
@@ -239,7 +239,7 @@ async def build_world(url: str, args: argparse.Namespace, first_user_id: int) ->
 
 def child_main(args: argparse.Namespace) -> int:
     """The bot: report_flow's twinbot (``bot.serve``, long polling), no scheduled digests, and a watch on its
-    event loop that logs every stall longer than STALL_MS (and, with --loop-debug, asyncio's own report of the
+    event loop that logs every stall longer than --stall-ms (and, with --loop-debug, asyncio's own report of the
     callback that ran too long)."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="[twinbot bot] %(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -257,19 +257,19 @@ def child_main(args: argparse.Namespace) -> int:
             await asyncio.sleep(interval)
             beat[0] = time.monotonic()
             late = (loop.time() - before - interval) * 1000
-            if late > STALL_MS:
+            if late > args.stall_ms:
                 stall_log.warning("event loop stalled %.0f ms", late)
 
     if args.stacks:
-        threading.Thread(target=sample_stalls, args=(beat, threading.main_thread().ident), daemon=True,
-                         name="bench-stall-sampler").start()
+        threading.Thread(target=sample_stalls, args=(beat, threading.main_thread().ident, args.stall_ms),
+                         daemon=True, name="bench-stall-sampler").start()
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         if args.loop_debug:
             loop.set_debug(True)
-            loop.slow_callback_duration = STALL_MS / 1000
+            loop.slow_callback_duration = args.stall_ms / 1000
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         loop.call_later(args.max_seconds, stop.set)  # never outlive a parent that went away
@@ -294,8 +294,8 @@ def child_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def sample_stalls(beat: list[float], thread: int | None) -> None:
-    """--stacks: whenever the event loop has not come round for STALL_MS, log where its thread is, once per
+def sample_stalls(beat: list[float], thread: int | None, threshold_ms: float) -> None:
+    """--stacks: whenever the event loop has not come round for ``threshold_ms``, log where its thread is, once per
     stall: the innermost frames of twinbot's own code (bot/, handlers/, storage/) and the innermost one of all.
     A statistical answer to "what blocks the loop", without the profiler's overhead on every call."""
     log = logging.getLogger("bench.loop")
@@ -304,7 +304,7 @@ def sample_stalls(beat: list[float], thread: int | None) -> None:
     while True:
         time.sleep(0.005)
         stalled = time.monotonic() - beat[0]
-        if stalled * 1000 < STALL_MS or beat[0] == reported:
+        if stalled * 1000 < threshold_ms or beat[0] == reported:
             continue
         frame = sys._current_frames().get(thread or 0)
         if frame is None:
@@ -489,7 +489,8 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
     await stub.start()
     log = workdir / f"{backend}-bot.log"
     run.bot_log = str(log)
-    extra = (*(["--loop-debug"] if args.loop_debug else []), *(["--stacks"] if args.stacks else []))
+    extra = (*(["--loop-debug"] if args.loop_debug else []), *(["--stacks"] if args.stacks else []),
+             "--stall-ms", str(args.stall_ms))
     profile = f"{args.profile}.{backend}" if args.profile else None  # main() made args.profile absolute
     bot = BotProcess("twinbot", stub.base_url, url, max_seconds=args.phase_seconds * 3 + 1200, log=log,
                      profile=profile, script=SCRIPT, extra=extra)
@@ -643,7 +644,7 @@ def print_run(run: Run, args: argparse.Namespace) -> list[str]:
               f"{len(p.waits) or '-':>6}{text:>16}{file:>18}")
     print("  (text / files: the leader's wait, median/max over the runs; B's text is the digest, C's the export's "
           "\"preparing\" message; files: the chart and spreadsheet, or the export)")
-    print(f"  {'phase':<8}{'bot CPU s':>10}{'of it loop':>12}{'drawing CPU s':>15}{'loop stalls>50ms':>18}"
+    print(f"  {'phase':<8}{'bot CPU s':>10}{'of it loop':>12}{'drawing CPU s':>15}{f'stalls>{args.stall_ms:g}ms':>18}"
           f"{'longest ms':>12}   load average before -> after")
     for p in run.phases:
         print(f"  {p.name:<8}{p.bot_cpu:>10.1f}{p.loop_cpu:>12.1f}{p.drawing_cpu:>15.1f}{len(p.stalls):>18}"
@@ -742,12 +743,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", metavar="FILE", default=None,
                         help="run the bot under cProfile, stats in FILE.<backend>, summary printed (slows it)")
     parser.add_argument("--loop-debug", action="store_true",
-                        help="asyncio debug mode in the bot: every callback over 50 ms logged and listed (slows it)")
+                        help="asyncio debug mode in the bot: each callback over --stall-ms logged, listed (slows it)")
     parser.add_argument("--phases", default="ADBC", type=str.upper,
                         help="the phases to run, in this order: A, D and E (the controls), B, C; e.g. AB to look "
                              "into the digest alone (default ADBC)")
     parser.add_argument("--stacks", action="store_true",
-                        help="sample where the bot's event-loop thread is whenever the loop stalls over 50 ms")
+                        help="sample where the bot's event-loop thread is whenever the loop stalls (--stall-ms)")
+    parser.add_argument("--stall-ms", type=float, default=STALL_MS,
+                        help=f"log (and with --stacks sample) event-loop stalls over this (default {STALL_MS:g})")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (SQLite file, bot logs)")
     # Internal: the bot process (as report_flow's BotProcess starts it).
     parser.add_argument("--child", choices=("twinbot",), help=argparse.SUPPRESS)
