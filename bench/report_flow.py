@@ -285,17 +285,22 @@ def child_main(args: argparse.Namespace) -> int:
 
 
 class BotProcess:
+    """A bot child process. ``script`` is the benchmark whose ``--child`` mode serves (another benchmark may
+    reuse this class with its own child), ``extra`` more arguments for it."""
+
     def __init__(self, kind: str, api_base: str, database_url: str, max_seconds: float, log: Path,
-                 profile: str | None = None, replay: Path | None = None) -> None:
+                 profile: str | None = None, replay: Path | None = None, *, script: Path = SCRIPT,
+                 extra: tuple[str, ...] = ()) -> None:
         self.kind, self.api_base, self.database_url, self.replay = kind, api_base, database_url, replay
+        self.script, self.extra = script, extra
         self.max_seconds, self.profile, self.log = max_seconds, profile, log
         self.proc: asyncio.subprocess.Process | None = None
         self.usage: dict[str, float] = {}
         self.log_size_at_stop: int | None = None
 
     async def start(self, stub: Any, within: float = 60) -> None:
-        argv = [sys.executable, str(SCRIPT), "--child", self.kind, "--api-base", self.api_base,
-                "--database-url", self.database_url, "--max-seconds", str(self.max_seconds)]
+        argv = [sys.executable, str(self.script), "--child", self.kind, "--api-base", self.api_base,
+                "--database-url", self.database_url, "--max-seconds", str(self.max_seconds), *self.extra]
         if self.profile:
             argv += ["--profile", self.profile]
         if self.replay:

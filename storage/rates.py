@@ -12,6 +12,7 @@ time: the unit needed the reminder.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -66,6 +67,10 @@ def deadline(week: IsoWeek, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, DEADLINE_TIME, tzinfo=tz).astimezone(dt.UTC)
 
 
+# unit_rates goes through its rows on the event loop; it pauses after this many (about 5 ms of work each time).
+ROWS_BETWEEN_PAUSES = 1000
+
+
 @dataclass(frozen=True)
 class UnitRate:
     id: int
@@ -91,10 +96,13 @@ async def unit_rates(session: AsyncSession, scope: Scope, weeks: list[IsoWeek], 
                   .where(Report.status == "submitted", Report.activity_date >= weeks[0].start,
                          Report.activity_date <= weeks[-1].end)
                   .group_by(Report.unit_id, Report.activity_date))
-    wanted = set(weeks)
-    for unit_id, day, filed in await session.execute(scope.reports(query)):
-        week = IsoWeek.of(day)
-        if week not in wanted:
+    week_of_day = {week.start + dt.timedelta(days=n): week for week in weeks for n in range(7)}
+    for row, (unit_id, day, filed) in enumerate(await session.execute(scope.reports(query)), 1):
+        if row % ROWS_BETWEEN_PAUSES == 0:
+            # A year of a cluster is a row per unit and day, thousands: let the conversations through meanwhile.
+            await asyncio.sleep(0)
+        week = week_of_day.get(day)
+        if week is None:
             continue
         key = (unit_id, week)
         if key not in first_filed or filed < first_filed[key]:

@@ -18,3 +18,8 @@ async def test_a_drawing_process_that_dies_is_replaced() -> None:
     first = await offload.run(os.getpid)
     os.kill(first, 9)
     assert await offload.run(os.getpid) not in (first, os.getpid())
+
+
+async def test_drawing_processes_run_at_the_lowest_priority() -> None:
+    """A drawing process takes a core only when the conversations leave it one (bench/contention.py)."""
+    assert await offload.run(os.nice, 0) == offload.NICENESS

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.channels.console import ConsoleChannel
 from handlers.core import Core
-from storage import digests
+from storage import digests, rates
 from storage.db import Database
+from storage.scope import Scope
 from tests.conftest import Clock
 from tests.reporting import person, report
 
@@ -212,6 +215,34 @@ async def test_silent_is_the_reporting_rate(world: dict[str, object]) -> None:
     assert "Bản Khẹo" not in said  # cluster 1
     said = await user(world, "admin").send("/silent 2026-W47 cluster:2")
     assert "(1 week)" in said and "Reporting rate: 7.4% of 27 unit-weeks answered" in said
+
+
+async def test_the_reporting_rate_lets_others_run_while_it_goes_through_its_rows(
+        world: dict[str, object], db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year of a cluster is thousands of (unit, day) rows, gone through on the event loop: it pauses every
+    ROWS_BETWEEN_PAUSES rows so that officers' steps are not held up meanwhile (bench/contention.py)."""
+    monkeypatch.setattr(rates, "ROWS_BETWEEN_PAUSES", 1)
+    turns = 0
+
+    async def someone_else() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async with db.unit_of_work() as uow:
+        cluster = await digests.cluster_by_number(uow.session, 2)
+        assert cluster is not None
+        other = asyncio.create_task(someone_else())
+        await asyncio.sleep(0)
+        before = turns
+        found = await rates.unit_rates(uow.session, Scope.cluster(cluster.id), [digests.IsoWeek(2026, 47)],
+                                       ZoneInfo("Asia/Ho_Chi_Minh"))
+        during = turns - before
+        other.cancel()
+    # Two units of cluster 2 reported in week 47, each on its own day: two rows, a pause after each.
+    assert sum(unit.rate.received for unit in found) == 2
+    assert during >= 2
 
 
 async def test_users_and_roles(world: dict[str, object]) -> None:
