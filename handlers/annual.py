@@ -8,6 +8,7 @@ or any cluster's, province's or unit's. The files are made after the event, off 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -47,15 +48,19 @@ COUNTRY_WORDS = {"country", "ca nuoc", "toan quoc", "national"}
 HEADLINES = 20  # indicator lines in the chat at most
 
 
+# Parsing the file is about 10 ms, on the event loop, at every /digest and /baocao; it changes only on import.
+_parsed = functools.lru_cache(maxsize=8)(parse_indicators)
+
+
 async def load_spec(session: AsyncSession) -> IndicatorSpec:
     """The indicator file in use. One that no longer reads (a measure it names was renamed since) gives way to
     the shipped default, and says so in the log."""
     source, document = await indicator_sets.current(session)
     try:
-        return parse_indicators(document, source)
+        return _parsed(document, source)
     except IndicatorError as exc:
         log.error("the imported indicator file no longer reads, using the default:\n%s", exc)
-        return parse_indicators(indicator_sets.default_document(), str(indicator_sets.DEFAULT_INDICATORS))
+        return _parsed(indicator_sets.default_document(), str(indicator_sets.DEFAULT_INDICATORS))
 
 
 def current_half(today: dt.date, spec: IndicatorSpec) -> Period:
