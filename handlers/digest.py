@@ -3,6 +3,7 @@ language), ``/digest`` and ``/bindgroup``, and the reminder's two buttons."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -26,6 +27,7 @@ from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.twinning import pair_line
 from storage import annual, deliveries, digests
+from storage.db import Database
 from storage.digests import DigestData, IsoWeek, UnitStatus
 from storage.folding import fold
 from storage.models import Cluster
@@ -436,25 +438,49 @@ async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
 
 @job("digest")
 async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator[Reply]:
-    """/digest: the text as soon as the figures are read, then the chart and the spreadsheet."""
+    """/digest: the text as soon as the figures are read, then the chart and the spreadsheet. The figures
+    are read and the files drawn in a drawing process (``handlers.offload``): a cluster's year to date is
+    thousands of rows, which on the bot's event loop would hold every officer's step up meanwhile."""
     t = job_ctx.t
     week = IsoWeek.parse(args["week"])
     today = job_ctx.config.clock().astimezone(job_ctx.config.tz).date()
-    async with job_ctx.db.reader() as session:
-        cluster = await digests.cluster_by_id(session, int(args["cluster"]))
-        if cluster is None:
-            yield Reply(text=t("There is no such cluster."))
-            return
-        data = await collect(session, cluster, week, job_ctx.config.tz)
-        text = build_text(data, t)
-        if week.end >= today:
-            text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
-        sent = await delivery_summary(t, session, cluster.id, week)
-        if sent:
-            text = Safe(text + "\n\n" + sent)
-        yield Reply(text=text)
-        files = await digest_files(session, data, t)
+    read = await offload.run(read_digest, job_ctx.db.url, int(args["cluster"]), str(week), job_ctx.config.tz, t)
+    if read is None:
+        yield Reply(text=t("There is no such cluster."))
+        return
+    data, text, sent, rows = read
+    if week.end >= today:
+        text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
+    if sent:
+        text = Safe(text + "\n\n" + sent)
+    yield Reply(text=text)
+    files = await offload.run(_files, data, t, rows)
     yield Reply(text=t("📎 Chart and spreadsheet of the week {dates}.", dates=week_dates(t, week)), files=files)
+
+
+Read = tuple[DigestData, Safe, Safe | None, list[digests.ReportRow]]
+
+
+def read_digest(url: str, cluster_id: int, week: str, tz: dt.tzinfo, t: Translator) -> Read | None:
+    """In a drawing process: a cluster's digest of ``week``, its text, what was sent of it, and the week's rows
+    for the spreadsheet, all from one snapshot."""
+    return asyncio.run(_read_digest(url, cluster_id, IsoWeek.parse(week), tz, t))
+
+
+async def _read_digest(url: str, cluster_id: int, week: IsoWeek, tz: dt.tzinfo, t: Translator) -> Read | None:
+    db = Database(url, pool_size=1)
+    try:
+        async with db.reader() as session:
+            cluster = await digests.cluster_by_id(session, cluster_id)
+            if cluster is None:
+                return None
+            data = await collect(session, cluster, week, tz)
+            sent = await delivery_summary(t, session, cluster.id, week)
+            rows = [row async for row in digests.report_rows(session, start=week.start, end=week.end,
+                                                              scope=Scope.cluster(cluster.id))]
+        return data, build_text(data, t), sent, rows
+    finally:
+        await db.dispose()
 
 
 async def delivery_summary(t: Translator, session: AsyncSession, cluster_id: int, week: IsoWeek) -> Safe | None:
