@@ -8,15 +8,16 @@ A temporary SQLite file is migrated, given the sample organisation (76 units in 
 
 Timed, warm, median of ``--repeat`` runs:
 
-* **digest**: ``storage.digests.collect`` (every query the message needs: the week's and the previous week's
-  figures, the eight-week trend, units and their answers, highlights) plus the message built in both languages
-  (``handlers.digest.build_text``) – what a coordinator waits for before the text arrives;
+* **digest**: ``handlers.digest.read_digest``, what ``/digest`` does before its text goes out: a connection of
+  its own, ``storage.digests.collect`` (every query the message needs: the week's and the previous week's
+  figures, the eight-week trend, units and their answers, highlights, the year's reporting rates), the year's
+  plan and its pace, what was delivered, and the message built in both languages (``handlers.digest.build_text``) – what a coordinator waits for before the text arrives;
 * **bare aggregate**: one raw SQL statement (no ORM, same driver) grouping the cluster's reports of those eight
   weeks by day, province, partner, kind, venue and currency with the sums the digest shows – the least any
   digest must read;
 * for information: the chart (matplotlib) and the XLSX of the week's rows (openpyxl, write-only).
 
-Targets: digest under 1 s, and under twice the bare aggregate. Exit status 1 if a target is missed.
+Targets: digest under 300 ms, and under twice the bare aggregate. Exit status 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from storage import digests, migrate, registry  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.digests import IsoWeek  # noqa: E402
 
-TARGET_SECONDS = 1.0
+TARGET_SECONDS = 0.3  # issue 17: the text in under 300 ms on 1,000,000 reports
 TARGET_RATIO = 2.0
 YEARS = 4
 
@@ -148,7 +149,7 @@ async def timed(repeat: int, run) -> tuple[float, object]:  # type: ignore[no-un
 async def measure(url: str, cluster_number: int, week: IsoWeek, repeat: int) -> dict[str, float]:
     from zoneinfo import ZoneInfo
 
-    from handlers.digest import build_text, summary_rows
+    from handlers.digest import build_text, read_digest, summary_rows
     from handlers.digest_chart import render_chart
     from handlers.spreadsheet import write_reports_workbook
     from storage.scope import Scope
@@ -163,12 +164,12 @@ async def measure(url: str, cluster_number: int, week: IsoWeek, repeat: int) -> 
             total = await uow.session.scalar(text("SELECT count(*) FROM reports"))
 
         async def digest() -> object:
-            async with db.unit_of_work() as uow:
-                cluster = await digests.cluster_by_id(uow.session, cluster_id)
-                assert cluster is not None
-                data = await digests.collect(uow.session, cluster, week)
-            texts = [build_text(data, Translator(locale, tz)) for locale in ("vi", "en")]
-            return data, texts
+            # What /digest does before its text goes out (in a drawing process there, on a thread here):
+            # a connection of its own, the figures, the plan's pace, the week's rows, the text.
+            read = await asyncio.to_thread(read_digest, url, cluster_id, str(week), tz, Translator("vi", tz))
+            assert read is not None
+            data = read[0]
+            return data, [read[1], build_text(data, Translator("en", tz))]
 
         first = week.shift(-(digests.TREND_WEEKS - 1))
 
@@ -221,7 +222,7 @@ def main() -> int:
                   f"({os.path.getsize(path) / 2**20:.0f} MiB)")
         times = asyncio.run(measure(url, args.cluster, args.week, args.repeat))
     ok = times["digest"] < TARGET_SECONDS and times["digest"] < TARGET_RATIO * times["bare"]
-    print(f"targets: digest < {TARGET_SECONDS:.0f} s and < {TARGET_RATIO:.0f}x the bare aggregate: "
+    print(f"targets: digest < {TARGET_SECONDS * 1000:.0f} ms and < {TARGET_RATIO:.0f}x the bare aggregate: "
           + ("met" if ok else "MISSED"))
     return 0 if ok else 1
 

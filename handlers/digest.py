@@ -448,22 +448,21 @@ async def digest_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator
     if read is None:
         yield Reply(text=t("There is no such cluster."))
         return
-    data, text, sent, rows = read
+    data, text, sent = read
     if week.end >= today:
         text = Safe(text + "\n\n" + t("<i>This week is not over yet: the figures are so far.</i>"))
     if sent:
         text = Safe(text + "\n\n" + sent)
     yield Reply(text=text)
-    files = await offload.run(_files, data, t, rows)
+    files = await offload.run(draw_digest, job_ctx.db.url, data, t)
     yield Reply(text=t("📎 Chart and spreadsheet of the week {dates}.", dates=week_dates(t, week)), files=files)
 
 
-Read = tuple[DigestData, Safe, Safe | None, list[digests.ReportRow]]
+Read = tuple[DigestData, Safe, Safe | None]
 
 
 def read_digest(url: str, cluster_id: int, week: str, tz: dt.tzinfo, t: Translator) -> Read | None:
-    """In a drawing process: a cluster's digest of ``week``, its text, what was sent of it, and the week's rows
-    for the spreadsheet, all from one snapshot."""
+    """In a drawing process: a cluster's digest of ``week``, its text and what was sent of it."""
     return asyncio.run(_read_digest(url, cluster_id, IsoWeek.parse(week), tz, t))
 
 
@@ -476,11 +475,27 @@ async def _read_digest(url: str, cluster_id: int, week: IsoWeek, tz: dt.tzinfo, 
                 return None
             data = await collect(session, cluster, week, tz)
             sent = await delivery_summary(t, session, cluster.id, week)
-            rows = [row async for row in digests.report_rows(session, start=week.start, end=week.end,
-                                                              scope=Scope.cluster(cluster.id))]
-        return data, build_text(data, t), sent, rows
+        return data, build_text(data, t), sent
     finally:
         await db.dispose()
+
+
+def draw_digest(url: str, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
+    """In a drawing process: the chart and the spreadsheet of a digest whose text has gone out. The week's rows
+    are read afresh (the text does not wait for them): a report filed in between is in the spreadsheet's
+    rows though not in its summary sheet, as if it had come a moment after the digest."""
+    return asyncio.run(_draw_digest(url, data, t))
+
+
+async def _draw_digest(url: str, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
+    db = Database(url, pool_size=1)
+    try:
+        async with db.reader() as session:
+            rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
+                                                              scope=Scope.cluster(data.cluster_id))]
+    finally:
+        await db.dispose()
+    return _files(data, t, rows)
 
 
 async def delivery_summary(t: Translator, session: AsyncSession, cluster_id: int, week: IsoWeek) -> Safe | None:
