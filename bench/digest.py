@@ -11,7 +11,8 @@ Timed, warm, median of ``--repeat`` runs:
 * **digest**: ``handlers.digest.read_digest``, what ``/digest`` does before its text goes out: a connection of
   its own, ``storage.digests.collect`` (every query the message needs: the week's and the previous week's
   figures, the eight-week trend, units and their answers, highlights, the year's reporting rates), the year's
-  plan and its pace, what was delivered, and the message built in both languages (``handlers.digest.build_text``) – what a coordinator waits for before the text arrives;
+  plan and its pace, what was delivered, and the message built in both languages
+  (``handlers.digest.build_text``) – what a coordinator waits for before the text arrives;
 * **bare aggregate**: one raw SQL statement (no ORM, same driver) grouping the cluster's reports of those eight
   weeks by day, province, partner, kind, venue and currency with the sums the digest shows – the least any
   digest must read;
