@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import cProfile
 import datetime as dt
-import ipaddress
 import itertools
 import json
 import os
@@ -45,7 +44,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -59,6 +57,8 @@ SCRIPT = Path(__file__).resolve()
 ROOT = SCRIPT.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.loopback import install_loopback_guard  # noqa: E402
 
 TOKEN = "123456:BENCH-not-a-real-token-abcdefghijklmno"
 BOT_USERNAME = "twinbot_test_bot"
@@ -82,49 +82,6 @@ REPORT_SCRIPT: list[tuple[str, str, str | int]] = [
     ("skip location", "reply", 1),  # [📍 Send my location] [⏭ Skip] [⬅️ Back]
     ("submit", "tap", "rv:submit"),
 ]
-
-
-# --- loopback only ----------------------------------------------------------------------------
-
-
-def install_loopback_guard() -> None:
-    """Refuse any connection or name lookup beyond this machine (both processes)."""
-    real_connect, real_connect_ex, real_getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
-                                                       socket.getaddrinfo)
-
-    def loopback(host: Any) -> bool:
-        if isinstance(host, bytes):
-            host = host.decode()
-        if host in (None, "", "localhost"):
-            return True
-        try:
-            return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-        except ValueError:
-            return False
-
-    def address_ok(address: Any) -> bool:
-        if isinstance(address, str | bytes):  # AF_UNIX
-            return True
-        return loopback(address[0] if isinstance(address, tuple) else address)
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if not address_ok(address):
-            raise RuntimeError(f"benchmark is loopback-only; refused to connect to {address!r}")
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> Any:
-        if not address_ok(address):
-            raise RuntimeError(f"benchmark is loopback-only; refused to connect to {address!r}")
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not loopback(host):
-            raise RuntimeError(f"benchmark is loopback-only; refused to resolve {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
-    socket.getaddrinfo = getaddrinfo
 
 
 def cpu_seconds() -> float:
