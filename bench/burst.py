@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import os
 import random
 import shutil
@@ -70,6 +69,7 @@ from bench.report_flow import (  # noqa: E402
     load_average,
     make_stub_class,
     percentile,
+    prepare_database,
     print_profile,
     process_cpu_seconds,
 )
@@ -210,41 +210,8 @@ async def recreate_pg_database(name: str) -> str:
 async def register_officers(url: str, officers: int, first_user_id: int) -> list[tuple[int, str, str]]:
     """Migrate, load the sample registry, and register `officers` Telegram officers over the units that have a
     twinning pair, as ``/start CODE`` would (an invite created and accepted), in one transaction."""
-    from sqlalchemy import select
-
-    from storage import migrate, people, registry
-    from storage.db import Database
-    from storage.models import TwinningPair, Unit
-
-    db = Database(url)
-    try:
-        await migrate.upgrade(db)
-        async with db.unit_of_work() as uow:
-            await registry.seed_provinces(uow.session)
-            await registry.apply_registry(uow.session, registry.load_registry_file(registry.SAMPLE_REGISTRY))
-            await uow.commit()
-        async with db.unit_of_work() as uow:
-            session = uow.session
-            units = (await session.scalars(
-                select(Unit).where(Unit.active, Unit.id.in_(
-                    select(TwinningPair.unit_id).where(TwinningPair.active))).order_by(Unit.code)
-            )).all()
-            if not units:
-                raise SystemExit("the sample registry has no unit with an active twinning pair")
-            now = dt.datetime.now(dt.UTC)
-            result = []
-            for n in range(officers):
-                uid, language = first_user_id + n, "en" if n % 2 == 0 else "vi"
-                invite = await people.create_invite(session, role="officer", unit=units[n % len(units)], now=now,
-                                                    days=7)
-                await people.accept_invite(session, invite, channel="telegram", external_id=str(uid),
-                                           chat_id=str(uid), display_name=f"Cán bộ {n + 1}", username=None,
-                                           locale=language, now=now)
-                result.append((uid, language, ""))
-            await uow.commit()
-        return result
-    finally:
-        await db.dispose()
+    registered, _reports = await prepare_database(url, officers, first_user_id, registered=True)
+    return registered
 
 
 # --- one burst --------------------------------------------------------------------------------

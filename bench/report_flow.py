@@ -616,8 +616,10 @@ async def run_phase(kind: str, officers: list[tuple[int, str, str]], reports_eac
 # --- the database ---------------------------------------------------------------------------
 
 
-async def prepare_database(url: str, officers: int, first_user_id: int) -> tuple[list[tuple[int, str, str]], int]:
-    """Migrate, load the sample registry, invite `officers` officers spread over units that have pairs."""
+async def prepare_database(url: str, officers: int, first_user_id: int, *,
+                           registered: bool = False) -> tuple[list[tuple[int, str, str]], int]:
+    """Migrate, load the sample registry, invite `officers` officers spread over units that have pairs; with
+    ``registered``, accept each invite at once, as ``/start CODE`` would (their codes then come back empty)."""
     from sqlalchemy import func, select
 
     from storage import migrate, people, registry
@@ -642,9 +644,14 @@ async def prepare_database(url: str, officers: int, first_user_id: int) -> tuple
             now = dt.datetime.now(dt.UTC)
             result = []
             for n in range(officers):
+                uid, language = first_user_id + n, "en" if n % 2 == 0 else "vi"
                 invite = await people.create_invite(session, role="officer", unit=units[n % len(units)], now=now,
                                                     days=7)
-                result.append((first_user_id + n, "en" if n % 2 == 0 else "vi", invite.code))
+                if registered:
+                    await people.accept_invite(session, invite, channel="telegram", external_id=str(uid),
+                                               chat_id=str(uid), display_name=f"Cán bộ {n + 1}", username=None,
+                                               locale=language, now=now)
+                result.append((uid, language, "" if registered else invite.code))
             reports_before = int(await session.scalar(select(func.count()).select_from(Report)) or 0)
             await uow.commit()
         return result, reports_before
