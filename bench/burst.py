@@ -66,6 +66,7 @@ from bench.report_flow import (  # noqa: E402
     SimUser,
     count_reports,
     cpu_seconds,
+    exit_status,
     load_average,
     make_stub_class,
     percentile,
@@ -438,12 +439,7 @@ async def bench(args: argparse.Namespace) -> int:
             print(f"work directory kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if failed:
-        print("\nFAILED:", file=sys.stderr)
-        for line in failed:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -80,6 +80,7 @@ from bench.report_flow import (  # noqa: E402
     SimUser,
     StepFailed,
     count_reports,
+    exit_status,
     load_average,
     make_stub_class,
     percentile,
@@ -722,12 +723,7 @@ async def bench(args: argparse.Namespace) -> int:
             print(f"work directory kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if failed:
-        print("\nFAILED:", file=sys.stderr)
-        for line in failed:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

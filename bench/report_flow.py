@@ -84,6 +84,16 @@ REPORT_SCRIPT: list[tuple[str, str, str | int]] = [
 ]
 
 
+def exit_status(failed: list[str]) -> int:
+    """1 after listing what went wrong in a run, on stderr; 0 if nothing did."""
+    if not failed:
+        return 0
+    print("\nFAILED:", file=sys.stderr)
+    for line in failed:
+        print(f"  {line}", file=sys.stderr)
+    return 1
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process (aiosqlite's too)
     return usage.ru_utime + usage.ru_stime
@@ -828,12 +838,7 @@ async def bench(args: argparse.Namespace) -> int:
             print(f"work directory kept: {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    if failed:
-        print("\nFAILED:", file=sys.stderr)
-        for line in failed:
-            print(f"  {line}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(failed)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
