@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import text  # noqa: E402
 
-from storage import migrate, registry  # noqa: E402
+from bench.digest import prepare  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 TARGET_SECONDS = 2.0
@@ -146,15 +146,6 @@ def generate(path: Path, count: int, year: int) -> float:
     con.execute("ANALYZE")
     con.close()
     return time.perf_counter() - started
-
-
-async def prepare(url: str) -> None:
-    db = Database(url)
-    await migrate.upgrade(db)
-    async with db.unit_of_work() as uow:
-        await registry.apply_registry(uow.session, registry.load_registry_file(registry.SAMPLE_REGISTRY))
-        await uow.commit()
-    await db.dispose()
 
 
 CPU: dict[str, float] = {}
