@@ -27,7 +27,7 @@ from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.twinning import pair_line
 from storage import annual, deliveries, digests
-from storage.db import Database
+from storage.db import reading_apart
 from storage.digests import DigestData, IsoWeek, UnitStatus
 from storage.folding import fold
 from storage.models import Cluster
@@ -467,17 +467,13 @@ def read_digest(url: str, cluster_id: int, week: str, tz: dt.tzinfo, t: Translat
 
 
 async def _read_digest(url: str, cluster_id: int, week: IsoWeek, tz: dt.tzinfo, t: Translator) -> Read | None:
-    db = Database(url, pool_size=1)
-    try:
-        async with db.reader() as session:
-            cluster = await digests.cluster_by_id(session, cluster_id)
-            if cluster is None:
-                return None
-            data = await collect(session, cluster, week, tz)
-            sent = await delivery_summary(t, session, cluster.id, week)
-        return data, build_text(data, t), sent
-    finally:
-        await db.dispose()
+    async with reading_apart(url) as session:
+        cluster = await digests.cluster_by_id(session, cluster_id)
+        if cluster is None:
+            return None
+        data = await collect(session, cluster, week, tz)
+        sent = await delivery_summary(t, session, cluster.id, week)
+    return data, build_text(data, t), sent
 
 
 def draw_digest(url: str, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
@@ -488,13 +484,9 @@ def draw_digest(url: str, data: DigestData, t: Translator) -> tuple[OutFile, Out
 
 
 async def _draw_digest(url: str, data: DigestData, t: Translator) -> tuple[OutFile, OutFile]:
-    db = Database(url, pool_size=1)
-    try:
-        async with db.reader() as session:
-            rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
-                                                              scope=Scope.cluster(data.cluster_id))]
-    finally:
-        await db.dispose()
+    async with reading_apart(url) as session:
+        rows = [row async for row in digests.report_rows(session, start=data.week.start, end=data.week.end,
+                                                          scope=Scope.cluster(data.cluster_id))]
     return _files(data, t, rows)
 
 

@@ -22,7 +22,7 @@ from handlers.jobs import JobContext, job
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.spreadsheet import MIME_TYPE, Columns, ReportsWorkbook
 from storage import stats
-from storage.db import Database
+from storage.db import reading_apart
 from storage.digests import ReportRow, report_rows, report_rows_query
 from storage.models import Report
 from storage.registry import PROVINCE_NAMES
@@ -93,37 +93,32 @@ def export_workbook(url: str, args: dict[str, Any], t: Translator) -> tuple[byte
 async def _export_workbook(url: str, args: dict[str, Any], t: Translator) -> tuple[bytes, int]:
     period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), "")
     scope = Scope.from_dict(args["scope"])
-    db = Database(url, pool_size=1)
-    try:
-        with tempfile.TemporaryFile() as spool:
-            # The figures and the rows from one snapshot, so that the summary sheet agrees with the rows;
-            # the rows are spooled to a file and written after the read is over, since a long-open read
-            # would keep SQLite from recycling its write-ahead log (hundreds of MB for a year).
-            async with db.reader() as session:
-                breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
-                positions = await session.scalar(select(
-                    report_rows_query(start=period.start, end=period.end, scope=scope)
-                    .where(Report.latitude.is_not(None)).exists()))
-                batch: list[ReportRow] = []
-                async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
-                    batch.append(row)
-                    if len(batch) >= BATCH:
-                        pickle.dump(batch, spool)
-                        batch = []
-                pickle.dump(batch, spool)
-            # A column for each measure the period has figures of, the details of its kinds, no empty ones.
-            columns = Columns.of_figures((key for key, n in breakdown.total.measures.items() if n),
-                                         breakdown.total.by_kind, positions=bool(positions))
-            book = ReportsWorkbook(t.locale, tz=t.tz, columns=columns)
-            spool.seek(0)
-            while True:
-                try:
-                    book.add_all(pickle.load(spool))
-                except EOFError:
-                    break
-        return book.finish(summary_rows(t, breakdown, period, args["label"])), book.count
-    finally:
-        await db.dispose()
-
+    with tempfile.TemporaryFile() as spool:
+        # The figures and the rows from one snapshot, so that the summary sheet agrees with the rows;
+        # the rows are spooled to a file and written after the read is over, since a long-open read
+        # would keep SQLite from recycling its write-ahead log (hundreds of MB for a year).
+        async with reading_apart(url) as session:
+            breakdown = await stats.figures(session, start=period.start, end=period.end, scope=scope)
+            positions = await session.scalar(select(
+                report_rows_query(start=period.start, end=period.end, scope=scope)
+                .where(Report.latitude.is_not(None)).exists()))
+            batch: list[ReportRow] = []
+            async for row in report_rows(session, start=period.start, end=period.end, scope=scope):
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    pickle.dump(batch, spool)
+                    batch = []
+            pickle.dump(batch, spool)
+        # A column for each measure the period has figures of, the details of its kinds, no empty ones.
+        columns = Columns.of_figures((key for key, n in breakdown.total.measures.items() if n),
+                                     breakdown.total.by_kind, positions=bool(positions))
+        book = ReportsWorkbook(t.locale, tz=t.tz, columns=columns)
+        spool.seek(0)
+        while True:
+            try:
+                book.add_all(pickle.load(spool))
+            except EOFError:
+                break
+    return book.finish(summary_rows(t, breakdown, period, args["label"])), book.count
 
 HANDLERS = (export_cmd,)

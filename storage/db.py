@@ -194,3 +194,15 @@ class Database:
         await self.engine.dispose()
         if self.is_sqlite:
             await self.read_engine.dispose()
+
+
+@asynccontextmanager
+async def reading_apart(url: str) -> AsyncIterator[AsyncSession]:
+    """One snapshot (``Database.reader``) on a connection of its own, closed afterwards: for reads in a drawing
+    process or on another event loop, where the bot's pool cannot serve (its connections belong to its loop)."""
+    db = Database(url, pool_size=1)
+    try:
+        async with db.reader() as session:
+            yield session
+    finally:
+        await db.dispose()
