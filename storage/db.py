@@ -148,8 +148,13 @@ class Database:
         if self._sqlite_turn is not None:
             async with self._sqlite_turn:
                 session = await self._sqlite_write_session()
-                async with session:
+                try:
                     yield UnitOfWork(session)
+                finally:
+                    # Not ``async with session``: its exit closes the session in a task of its own, so that
+                    # a cancellation cannot cut the close short, at two turns of the loop per event. On the
+                    # inline connection closing never waits, so nothing can cut it short.
+                    await session.close()
             return
         async with self.sessions() as session:
             uow = UnitOfWork(session)
