@@ -21,6 +21,7 @@ from handlers.registry import current
 from storage import conversations, inbox, outbox, people
 from storage.db import Database
 from storage.folding import fold
+from storage.models import Identity
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,21 @@ class Core:
     async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
+            identity: Identity | object | None
+            if self.db.is_sqlite:
+                # The transaction holds the lock already: the sender is read with the conversation.
+                conversation, identity = await people.conversation_and_sender(session, incoming.channel,
+                                                                              incoming.user_id)
+            else:
+                conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
+                identity = _UNREAD  # with the update's taking out of the inbox, in one statement, below
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
-                identity, taken = await people.identity_taking(session, incoming.channel, incoming.user_id,
-                                                               incoming.inbox_id)
+                if identity is _UNREAD:
+                    identity, taken = await people.identity_taking(session, incoming.channel, incoming.user_id,
+                                                                   incoming.inbox_id)
+                else:
+                    taken = await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id)
                 if not taken:
                     older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
                                                       incoming.inbox_id)
@@ -99,8 +110,9 @@ class Core:
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
                 await uow.commit()
                 return Outcome(duplicate=True)
-            else:
+            elif identity is _UNREAD:
                 identity = await people.identity(session, incoming.channel, incoming.user_id)
+            assert identity is None or isinstance(identity, Identity)
             if identity is not None and identity.blocked_at is not None:
                 identity.blocked_at = None
             locale = (
@@ -151,6 +163,7 @@ class Core:
 
 
 ATTEMPTS = 3
+_UNREAD = object()
 
 
 def addressed_to_us(ctx: Context) -> bool:

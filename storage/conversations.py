@@ -94,7 +94,13 @@ async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversatio
         await connection.execute(_CREATE[_dialect(session)][0], {**params, "data_": {}, "now": utcnow()})
         row = (await connection.execute(_LOCK, params)).first()
     assert row is not None
-    state = ConversationState(id=row.id, flow=row.flow, step=row.step, data=dict(row.data or {}), seq=row.seq)
+    return state_of(row.id, row.flow, row.step, row.data, row.seq)
+
+
+def state_of(id_: int, flow: str | None, step: str | None, data: dict[str, Any] | None,
+             seq: int) -> ConversationState:
+    """The conversation as read from its row (by ``lock``, or by a statement that reads it along with more)."""
+    state = ConversationState(id=id_, flow=flow, step=step, data=dict(data or {}), seq=seq)
     state._as_read = state._fingerprint()
     return state
 

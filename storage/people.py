@@ -8,9 +8,10 @@ import secrets
 from sqlalchemy import and_, bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import inbox
+from storage import conversations, inbox
+from storage.conversations import ConversationState
 from storage.folding import fold
-from storage.models import Cluster, Identity, Invite, Person, Unit
+from storage.models import Cluster, Conversation, Identity, Invite, Person, Unit
 from storage.scope import Scope
 
 ROLES = ("officer", "coordinator", "admin")
@@ -46,6 +47,28 @@ async def identity_taking(session: AsyncSession, channel: str, external_id: str,
         return await identity(session, channel, external_id), taken
     row = (await session.execute(_IDENTITY_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
     return row[1], row[0] is not None
+
+
+_conversation = Conversation.__table__.alias("conversation")
+_LOCKING_READING_SENDER = (
+    select(Identity, _conversation.c.id.label("conversation_id"), _conversation.c.flow, _conversation.c.step,
+           _conversation.c.data, _conversation.c.seq)
+    .select_from(_one)
+    .outerjoin(_conversation, and_(_conversation.c.channel == bindparam("channel"),
+                                   _conversation.c.user_external_id == bindparam("user")))
+    .outerjoin(Identity, and_(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user")))
+)
+
+
+async def conversation_and_sender(session: AsyncSession, channel: str,
+                                  external_id: str) -> tuple[ConversationState, Identity | None]:
+    """SQLite only, where the transaction holds the write lock from its first statement (``BEGIN
+    IMMEDIATE``): the conversation (``conversations.lock``) and the sender read in one statement, as each
+    statement costs more in SQLAlchemy than in SQLite."""
+    row = (await session.execute(_LOCKING_READING_SENDER, {"channel": channel, "user": external_id})).one()
+    if row.conversation_id is None:
+        return await conversations.lock(session, channel, external_id), row[0]
+    return conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), row[0]
 
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
