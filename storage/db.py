@@ -74,12 +74,21 @@ def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None
             cursor.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # A deferred transaction that later wants to write fails with "database is locked"
-        # instead of waiting; taking the write lock up front makes writers queue politely.
-        # Readers (exports) take no lock at all: WAL lets them read beside the writer.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    # A deferred transaction that later wants to write fails with "database is locked" instead of waiting;
+    # taking the write lock up front makes writers queue politely. Readers (exports) take no lock at all:
+    # WAL lets them read beside the writer.
+    if inline:
+        # The inline connection serves events, which write: the lock is taken where SQLAlchemy begins (its
+        # errors wrapped as every statement's), without a statement's execution context on every event.
+        # Reads go through the other engine (``Database.reader``).
+        def _begin_immediate(dbapi_connection: Any) -> None:
+            dbapi_connection.driver_connection.execute_now("BEGIN IMMEDIATE")
+
+        engine.sync_engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
+    else:
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -36,6 +36,11 @@ class InlineConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    def execute_now(self, sql: str) -> None:
+        """A statement without parameters or rows (``BEGIN IMMEDIATE``), called from SQLAlchemy's synchronous
+        side without the round of wrappers an ``exec_driver_sql`` costs."""
+        self._conn.execute(sql)
+
 
 def connect(database: str | bytes | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> InlineConnection:
     location = database.decode() if isinstance(database, bytes) else str(database)
