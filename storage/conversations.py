@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import db
 from storage.models import Conversation, ProcessedEvent, utcnow
 
 _conversations = cast(Table, Conversation.__table__)
@@ -86,7 +87,7 @@ async def lock(session: AsyncSession, channel: str, user_id: str) -> Conversatio
     On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE); on PostgreSQL the
     row is locked with FOR UPDATE. The state must be read only after the lock is taken.
     """
-    connection = await session.connection()
+    connection = await db.connection(session)
     params = {"channel": channel, "user": user_id}
     row = (await connection.execute(_LOCK, params)).first()
     if row is None:
@@ -109,7 +110,7 @@ async def save(session: AsyncSession, state: ConversationState) -> None:
     """Write the conversation back if anything in it changed."""
     params = unsaved(state)
     if params is not None:
-        await (await session.connection()).execute(_SAVE, params)
+        await (await db.connection(session)).execute(_SAVE, params)
 
 
 def unsaved(state: ConversationState) -> dict[str, Any] | None:
@@ -125,7 +126,7 @@ def unsaved(state: ConversationState) -> dict[str, Any] | None:
 
 async def first_time(session: AsyncSession, channel: str, event_key: str) -> bool:
     """Record an event as handled; False when it was handled before (a redelivery)."""
-    connection = await session.connection()
+    connection = await db.connection(session)
     result = await connection.execute(_CREATE[_dialect(session)][1],
                                       {"channel": channel, "key": event_key, "now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -135,7 +136,7 @@ async def first_times(session: AsyncSession, channel: str, event_keys: list[str]
     """Record events as handled, in one statement; returns those not handled before."""
     if not event_keys:
         return set()
-    connection = await session.connection()
+    connection = await db.connection(session)
     now = utcnow()
     result = await connection.execute(_FIRST_TIMES[_dialect(session)],
                                       [{"channel": channel, "key": key, "now": now} for key in event_keys])

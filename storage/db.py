@@ -120,6 +120,22 @@ def _check_when_idle(engine: AsyncEngine) -> None:
         record.info[_USED_AT] = time.monotonic()
 
 
+_CONNECTION = "twinbot_connection"
+
+
+async def connection(session: AsyncSession) -> AsyncConnection:
+    """``session.connection()``, remembered for the rest of the session's transaction: the hot path's
+    statements run on it several times an event, and each ``session.connection()`` is a turn through
+    SQLAlchemy's greenlet bridge."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_CONNECTION)
+    if held is not None and transaction is not None and held[0] is transaction and transaction.is_active:
+        return held[1]  # type: ignore[no-any-return]
+    conn = await session.connection()
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), conn)
+    return conn
+
+
 class UnitOfWork:
     """One transaction: the caller commits explicitly; anything else rolls back."""
 
@@ -179,7 +195,7 @@ class Database:
         while True:
             session = self.sessions()
             try:
-                await session.connection()  # BEGIN IMMEDIATE
+                await connection(session)  # BEGIN IMMEDIATE
                 return session
             except OperationalError as exc:
                 await session.close()

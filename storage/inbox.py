@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import db
 from storage.models import InboxEntry
 
 _inbox = cast(Table, InboxEntry.__table__)
@@ -83,7 +84,7 @@ async def store(session: AsyncSession, channel: str, received: list[Received], *
     fresh = [(key, item) for key, item in firsts.items() if key in new]
     if not fresh:
         return []
-    connection = await session.connection()
+    connection = await db.connection(session)
     rows = await connection.execute(_INSERT[session.get_bind().dialect.name], [
         {"channel": channel, "key": key, "user": item.user_key[:64], "payload": item.payload, "now": now,
          "owner": owner, "until": now + lease} for key, item in fresh])
@@ -111,20 +112,20 @@ TAKE = (delete(_inbox)
 
 async def done(session: AsyncSession, entry_id: int) -> None:
     """The entry was handled (in this same transaction)."""
-    await (await session.connection()).execute(_DONE, {"id_": entry_id})
+    await (await db.connection(session)).execute(_DONE, {"id_": entry_id})
 
 
 async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> bool:
     """Take the entry out of the inbox for the transaction handling it; False when an older entry of the
     conversation waits (``older_waiting`` says which) or the entry is gone (another worker handled it)."""
-    connection = await session.connection()
+    connection = await db.connection(session)
     taken = (await connection.execute(TAKE, {"id_": entry_id, "channel": channel, "user": user_key})).first()
     return taken is not None
 
 
 async def older_waiting(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> int | None:
     """The oldest entry of the same conversation stored before this one and not handled yet."""
-    return cast(int | None, (await (await session.connection()).execute(
+    return cast(int | None, (await (await db.connection(session)).execute(
         _OLDER, {"channel": channel, "user": user_key, "id_": entry_id})).scalar())
 
 

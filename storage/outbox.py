@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations
+from storage import conversations, db
 from storage.models import OutboxEntry
 
 _outbox = cast(Table, OutboxEntry.__table__)
@@ -88,7 +88,7 @@ async def add(session: AsyncSession, channel: str, chat_id: str, items: list[dic
         params.update(saving)
     else:
         plain, replacing = _ADD[session.get_bind().dialect.name]
-    connection = await session.connection()
+    connection = await db.connection(session)
     if coalesce is None:
         row = (await connection.execute(plain, params)).one()
     else:
@@ -107,7 +107,7 @@ _DONE = delete(_outbox).where(_outbox.c.id == bindparam("id_"), _outbox.c.versio
 async def done(session: AsyncSession, sent: list[tuple[int, int]]) -> None:
     """Delete entries sent, as (id, version): an entry replaced meanwhile stays to be sent again."""
     if sent:
-        await (await session.connection()).execute(_DONE, [{"id_": i, "version_": v} for i, v in sent])
+        await (await db.connection(session)).execute(_DONE, [{"id_": i, "version_": v} for i, v in sent])
 
 
 async def progress(session: AsyncSession, entry: Outgoing, parts_done: int, *, owner: str, until: dt.datetime) -> bool:

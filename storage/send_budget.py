@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import db
 from storage.deliveries import insert_ignoring_conflicts
 from storage.models import SendSlot
 
@@ -22,7 +23,7 @@ _HOLD = (update(_slots).where(_slots.c.channel == bindparam("channel_"), _next <
 
 async def reserve(session: AsyncSession, channel: str, at: float, spacing: float) -> float:
     """The moment (no earlier than ``at``) the caller may send; the next caller gets one ``spacing`` later."""
-    connection = await session.connection()
+    connection = await db.connection(session)
     after = (await connection.execute(_RESERVE, {"channel_": channel, "at": at, "spacing": spacing})).scalar()
     if after is None:
         await connection.execute(insert_ignoring_conflicts(session, SendSlot).values(channel=channel, next_at=0.0))
@@ -32,4 +33,4 @@ async def reserve(session: AsyncSession, channel: str, at: float, spacing: float
 
 async def hold(session: AsyncSession, channel: str, until: float) -> None:
     """Nobody sends through ``channel`` before ``until`` (the messenger asked to wait)."""
-    await (await session.connection()).execute(_HOLD, {"channel_": channel, "until": until})
+    await (await db.connection(session)).execute(_HOLD, {"channel_": channel, "until": until})
