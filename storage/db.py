@@ -181,11 +181,21 @@ class Database:
                     # inline connection closing never waits, so nothing can cut it short.
                     await session.close()
             return
-        async with self.sessions() as session:
-            uow = UnitOfWork(session)
-            # Leaving without commit() closes the session, which rolls the transaction back
-            # (and, unlike rollback(), leaves what was read readable).
+        session = self.sessions()
+        uow = UnitOfWork(session)
+        try:
             yield uow
+        finally:
+            if not session.in_transaction():
+                # Committed (or never begun): nothing is left to roll back, so closing returns the connection
+                # without a word to the server and no cancellation can cut it short. Closed in place, not in
+                # a task of its own as ``async with session`` does (two turns of the loop per event).
+                await session.close()
+            else:
+                # Closing rolls the transaction back (and, unlike rollback(), leaves what was read
+                # readable): a round trip, which a cancellation must not cut short.
+                async with session:
+                    pass
 
     async def _sqlite_write_session(self) -> AsyncSession:
         """A session holding SQLite's write lock. Another process (a CLI command) may hold it for a
