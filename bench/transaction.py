@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.report_flow import prepare_database  # noqa: E402
-from storage import conversations, people  # noqa: E402
+from storage import conversations, senders  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 USER = "7000000000"  # prepare_database's first officer (first_user_id below), registered by hand here
@@ -46,7 +46,7 @@ async def through_twinbot(url: str, events: int) -> dict[str, list[float]]:
                 marks.append(time.perf_counter())
                 await conversations.first_time(session, "telegram", f"bench-{n}")
                 marks.append(time.perf_counter())
-                await people.identity(session, "telegram", USER)
+                await senders.sender(session, "telegram", USER)
                 marks.append(time.perf_counter())
                 state.seq += 1
                 await conversations.save(session, state)

@@ -36,7 +36,7 @@ from handlers.i18n import N_, Safe, Translator
 from handlers.indicators import IndicatorError, IndicatorSpec, parse_indicators
 from handlers.jobs import JobContext, job
 from handlers.parsing import Invalid
-from storage import indicator_sets, people
+from storage import indicator_sets, people, senders
 from storage.folding import fold
 from storage.models import Cluster, Province, Unit
 from storage.periods import part_bounds, reporting_year
@@ -108,7 +108,7 @@ async def asked_report(ctx: Context, args: str, spec: IndicatorSpec) -> tuple[Pe
         if cluster is None or (own_cluster is not None and cluster.id != own_cluster):
             raise OutOfScope
     elif role == "coordinator":
-        cluster = person.cluster
+        cluster = await senders.cluster_record(ctx.session, person)
         if cluster is None or country:
             raise OutOfScope
     if cluster is not None:

@@ -35,6 +35,7 @@ from storage.provinces import PROVINCES
 from storage.rates import Rate, UnitRate, percent
 from storage.registry import PROVINCE_NAMES
 from storage.scope import Scope
+from storage.senders import UnitRef
 
 RHYTHM_NAMES = {"quarterly": "hằng quý", "six_monthly": "6 tháng", "yearly": "hằng năm"}
 COUNTRY_NAMES = {"CN": "Trung Quốc", "LA": "Lào", "KH": "Campuchia"}
@@ -106,7 +107,7 @@ def province_subject(code: str) -> Subject:
                    (f"LIÊN HIỆP CÁC TỔ CHỨC HỮU NGHỊ {title.upper()}",), place_name(code), province_code=code)
 
 
-def unit_subject(unit: Unit) -> Subject:
+def unit_subject(unit: Unit | UnitRef) -> Subject:
     return Subject("unit", unit.name, unit.name, Scope(unit_id=unit.id), (unit.name.upper(),),
                    place_name(unit.province_code),
                    unit_id=unit.id, province_code=unit.province_code)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.events import Incoming, Option, OutFile, Reply
 from handlers.i18n import Translator
 from storage.conversations import ConversationState
-from storage.models import Identity, Person
+from storage.senders import Sender
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class Context:
     session: AsyncSession
     incoming: Incoming
     conversation: ConversationState
-    identity: Identity | None
+    # Who sent the event (None: someone not registered). Read-only: ``storage.senders`` changes a person.
+    sender: Sender | None
     config: CoreConfig
     t: Translator
     now: dt.datetime
@@ -60,8 +61,8 @@ class Context:
     unsaid: list[str] = field(default_factory=list)
 
     @property
-    def person(self) -> Person | None:
-        return self.identity.person if self.identity else None
+    def person(self) -> Sender | None:
+        return self.sender
 
     @property
     def role(self) -> str | None:

@@ -18,11 +18,11 @@ from handlers.events import Incoming, Outcome, Reply, job_item, menu_item, reply
 from handlers.i18n import Translator, normalise_locale
 from handlers.parsing import small_int
 from handlers.registry import current
-from storage import conversations, inbox, outbox, people
+from storage import conversations, inbox, outbox, senders
 from storage.db import Database
 from storage.folding import fold
-from storage.models import Identity
 from storage.outbox import Outgoing
+from storage.senders import Sender
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +82,19 @@ class Core:
     async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            identity: Identity | object | None
+            sender: Sender | object | None
             if self.db.is_sqlite:
                 # The transaction holds the lock already: the sender is read with the conversation.
-                conversation, identity = await people.conversation_and_sender(session, incoming.channel,
-                                                                              incoming.user_id)
+                conversation, sender = await senders.conversation_and_sender(session, incoming.channel,
+                                                                             incoming.user_id)
             else:
                 conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
-                identity = _UNREAD  # with the update's taking out of the inbox, in one statement, below
+                sender = _UNREAD  # with the update's taking out of the inbox, in one statement, below
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
-                if identity is _UNREAD:
-                    identity, taken = await people.identity_taking(session, incoming.channel, incoming.user_id,
-                                                                   incoming.inbox_id)
+                if sender is _UNREAD:
+                    sender, taken = await senders.sender_taking(session, incoming.channel, incoming.user_id,
+                                                                incoming.inbox_id)
                 else:
                     taken = await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id)
                 if not taken:
@@ -110,13 +110,13 @@ class Core:
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
                 await uow.commit()
                 return Outcome(duplicate=True)
-            elif identity is _UNREAD:
-                identity = await people.identity(session, incoming.channel, incoming.user_id)
-            assert identity is None or isinstance(identity, Identity)
-            if identity is not None and identity.blocked_at is not None:
-                identity.blocked_at = None
+            elif sender is _UNREAD:
+                sender = await senders.sender(session, incoming.channel, incoming.user_id)
+            assert sender is None or isinstance(sender, Sender)
+            if sender is not None:
+                sender = await senders.unblocked(session, sender)
             locale = (
-                (identity.person.locale if identity else None)
+                (sender.locale if sender else None)
                 or conversation.data.get("locale")
                 or normalise_locale(incoming.language_code, self.config.default_locale)
             )
@@ -124,7 +124,7 @@ class Core:
                 session=session,
                 incoming=incoming,
                 conversation=conversation,
-                identity=identity,
+                sender=sender,
                 config=self.config,
                 t=Translator(locale, self.config.tz),
                 now=self.config.clock(),

@@ -26,7 +26,7 @@ from handlers.measures import MEASURES, MONEY
 from handlers.parsing import small_int
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
 from handlers.twinning import pair_line
-from storage import annual, deliveries, digests
+from storage import annual, deliveries, digests, senders
 from storage.db import reading_apart
 from storage.digests import DigestData, IsoWeek, UnitStatus
 from storage.folding import fold
@@ -418,7 +418,7 @@ async def show_digest(ctx: Context, number: int | None, week: IsoWeek) -> None:
         return
     cluster: Cluster | None
     if ctx.role == "coordinator":
-        cluster = person.cluster
+        cluster = await senders.cluster_record(ctx.session, person)
         if cluster is None or (number is not None and number != cluster.number):
             ctx.say(t("You can see the digest of your own cluster only."))
             return
@@ -563,7 +563,7 @@ async def bind_group(ctx: Context, args: str) -> None:
                 else t("This group was not receiving the weekly digest."))
         return
     if ctx.role == "coordinator":
-        cluster = person.cluster
+        cluster = await senders.cluster_record(ctx.session, person)
     elif words and small_int(words[0], digits=3) is not None:
         cluster = await digests.cluster_by_number(ctx.session, int(words[0]))
     else:

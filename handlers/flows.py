@@ -23,7 +23,7 @@ from handlers.parsing import Invalid, clean_text, parse_date, small_int
 from handlers.positions import position_text
 from handlers.report_form import FIELDS, KINDS, MAX_PHOTOS, Field, field_keys, figure_sets
 from handlers.report_values import details_of, figures_of
-from storage import events, places, reports
+from storage import events, places, reports, senders
 from storage.folding import fold
 from storage.models import Report, Unit
 from storage.scope import Scope
@@ -783,7 +783,8 @@ async def submit(ctx: Context, *, same_event_as: int | None = None) -> None:
         return
     report, created = await reports.submit(ctx.session, token=draft["token"], values=values,
                                            details=details_of(values), figures=figures_of(values),
-                                           author=ctx.person, channel=ctx.incoming.channel, now=ctx.now,
+                                           author=await senders.person_record(ctx.session, ctx.person),
+                                           channel=ctx.incoming.channel, now=ctx.now,
                                            same_event_as=same_event_as)
     end_flow(ctx)
     # The review card's buttons are now old ones; a tap on its Submit (the answer never arrived, say)

@@ -9,7 +9,7 @@ from handlers import onboarding
 from handlers.commands import command
 from handlers.context import Context
 from handlers.i18n import N_, Safe, Translator
-from storage import linking, people
+from storage import linking, people, senders
 from storage.models import Invite
 
 
@@ -54,7 +54,8 @@ async def redeem(ctx: Context, invite: Invite) -> None:
                        "Ask an administrator for help."),
         }[exc.reason])
         return
-    ctx.identity = await people.identity(ctx.session, incoming.channel, incoming.user_id)
+    await ctx.session.flush()
+    ctx.sender = await senders.sender(ctx.session, incoming.channel, incoming.user_id)
     person = linked.person
     if person.locale:
         ctx.t = t = Translator(person.locale, ctx.config.tz)

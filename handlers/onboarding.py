@@ -10,9 +10,10 @@ from handlers.events import Option
 from handlers.i18n import LANGUAGE_NAMES, LOCALES, N_, Safe, Translator, esc
 from handlers.keyboard_layout import shorten
 from handlers.parsing import clean_name, small_int
-from storage import linking, people
+from storage import linking, people, senders
 from storage.folding import fold
 from storage.models import Invite, Person, Unit
+from storage.senders import Sender
 
 ROLE_NAMES = {"officer": N_("officer"), "coordinator": N_("coordinator"), "admin": N_("administrator")}
 
@@ -21,7 +22,7 @@ def invite_link(bot_username: str | None, code: str) -> str | None:
     return f"https://t.me/{bot_username}?start={code}" if bot_username else None
 
 
-def describe_person(t: Translator, person: Person) -> Safe:
+def describe_person(t: Translator, person: Person | Sender) -> Safe:
     role = t(ROLE_NAMES.get(person.role or "", person.role or ""))
     if person.role == "officer" and person.unit:
         return t("{role} of {unit} ({province})", role=role, unit=person.unit.name,
@@ -96,7 +97,8 @@ async def start(ctx: Context, args: str) -> None:
         locale=ctx.t.locale,
         now=ctx.now,
     )
-    ctx.identity = await people.identity(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
+    await ctx.session.flush()
+    ctx.sender = await senders.sender(ctx.session, ctx.incoming.channel, ctx.incoming.user_id)
     if person.role == "officer" and person.unit:
         greeting = ctx.t("Welcome, {name}! You are now registered as officer of {unit}.",
                          name=person.display_name, unit=person.unit.name)
@@ -146,8 +148,8 @@ async def lang(ctx: Context, args: str) -> None:
 async def set_language(ctx: Context, code: str) -> None:
     if code not in LOCALES:
         return
-    if ctx.person is not None:
-        ctx.person.locale = code
+    if ctx.sender is not None:
+        ctx.sender = await senders.set_locale(ctx.session, ctx.sender, code)
     else:
         ctx.set_state(locale=code)
     ctx.t = Translator(code, ctx.config.tz)

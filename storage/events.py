@@ -47,6 +47,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 
 from storage.models import Person, Report, ReportMeasure, TwinningPair, Unit
 from storage.scope import Scope
+from storage.senders import Sender
 
 Selection = Callable[[Select[Any]], Select[Any]]
 """Adds a total's WHERE clauses to a query over ``reports`` (joined with ``units`` when its columns need it);
@@ -353,7 +354,7 @@ async def _event_of(session: AsyncSession, *keys: int) -> list[Report]:
     return list((await session.scalars(query.with_for_update(of=Report))).unique().all())
 
 
-async def link(session: AsyncSession, first: Report, second: Report, *, by: Person, now: dt.datetime,
+async def link(session: AsyncSession, first: Report, second: Report, *, by: Person | Sender, now: dt.datetime,
                submitting: Report | None = None) -> bool:
     """Make ``first`` and ``second`` (and the reports already linked to either) one event; False when they
     were one already. Every report whose event changed gets a version, but ``submitting``: a report being
@@ -380,7 +381,7 @@ async def link(session: AsyncSession, first: Report, second: Report, *, by: Pers
     return True
 
 
-async def unlink(session: AsyncSession, report: Report, *, by: Person, now: dt.datetime) -> bool:
+async def unlink(session: AsyncSession, report: Report, *, by: Person | Sender, now: dt.datetime) -> bool:
     """Take ``report`` out of its event; False when it stood alone. The last report left alone stands alone
     too; the event keeps the number of its first report left."""
     from storage.reports import record_change

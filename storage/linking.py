@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import people
 from storage.models import Identity, Invite, Person
+from storage.senders import Sender
 
 LINK_ROLE = "link"
 LINK_HOURS = 24
 
 
-async def create_link_code(session: AsyncSession, person: Person, *, now: dt.datetime,
+async def create_link_code(session: AsyncSession, person: Person | Sender, *, now: dt.datetime,
                            hours: int = LINK_HOURS) -> Invite:
     """A fresh code for ``person``; their earlier unused codes stop working."""
     for old in (await session.scalars(select(Invite).where(

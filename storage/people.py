@@ -5,70 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import and_, bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import conversations, inbox
-from storage.conversations import ConversationState
 from storage.folding import fold
-from storage.models import Cluster, Conversation, Identity, Invite, Person, Unit
+from storage.models import Cluster, Identity, Invite, Person, Unit
 from storage.scope import Scope
+from storage.senders import Sender
 
 ROLES = ("officer", "coordinator", "admin")
 # No 0/O/1/I/L: invite codes are read aloud over the phone and typed on Zalo.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-# Read on every chat event: built once.
+# The sender as ORM objects, for what changes an identity (linking, registration); events read the sender as
+# plain values (``storage.senders``).
 _IDENTITY = select(Identity).where(Identity.channel == bindparam("channel"),
                                    Identity.external_id == bindparam("external_id"))
 
 
 async def identity(session: AsyncSession, channel: str, external_id: str) -> Identity | None:
     return await session.scalar(_IDENTITY, {"channel": channel, "external_id": external_id})
-
-
-_taken = inbox.TAKE.cte("taken")
-_one = select(literal_column("1").label("one")).subquery("one")
-_IDENTITY_TAKING = (
-    select(select(_taken.c.id).scalar_subquery().label("taken"), Identity)
-    .select_from(_one)
-    .outerjoin(Identity, and_(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user")))
-)
-
-
-async def identity_taking(session: AsyncSession, channel: str, external_id: str,
-                          entry_id: int) -> tuple[Identity | None, bool]:
-    """The sender, and whether ``inbox.take`` took the entry being handled: in one statement on PostgreSQL,
-    where each statement is a round trip (the sender is read on every event); two on SQLite. Both come after
-    the conversation's lock, as each did alone."""
-    if session.get_bind().dialect.name != "postgresql":
-        taken = await inbox.take(session, channel, external_id, entry_id)
-        return await identity(session, channel, external_id), taken
-    row = (await session.execute(_IDENTITY_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
-    return row[1], row[0] is not None
-
-
-_conversation = Conversation.__table__.alias("conversation")
-_LOCKING_READING_SENDER = (
-    select(Identity, _conversation.c.id.label("conversation_id"), _conversation.c.flow, _conversation.c.step,
-           _conversation.c.data, _conversation.c.seq)
-    .select_from(_one)
-    .outerjoin(_conversation, and_(_conversation.c.channel == bindparam("channel"),
-                                   _conversation.c.user_external_id == bindparam("user")))
-    .outerjoin(Identity, and_(Identity.channel == bindparam("channel"), Identity.external_id == bindparam("user")))
-)
-
-
-async def conversation_and_sender(session: AsyncSession, channel: str,
-                                  external_id: str) -> tuple[ConversationState, Identity | None]:
-    """SQLite only, where the transaction holds the write lock from its first statement (``BEGIN
-    IMMEDIATE``): the conversation (``conversations.lock``) and the sender read in one statement, as each
-    statement costs more in SQLAlchemy than in SQLite."""
-    row = (await session.execute(_LOCKING_READING_SENDER, {"channel": channel, "user": external_id})).one()
-    if row.conversation_id is None:
-        return await conversations.lock(session, channel, external_id), row[0]
-    return conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), row[0]
 
 
 async def unit_by_code(session: AsyncSession, code: str) -> Unit | None:
@@ -107,7 +64,7 @@ async def create_invite(
     days: int,
     unit: Unit | None = None,
     cluster: Cluster | None = None,
-    created_by: Person | None = None,
+    created_by: Person | Sender | None = None,
 ) -> Invite:
     if role not in ROLES:
         raise InviteError(f"role must be one of {', '.join(ROLES)}")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import events
 from storage.folding import fold
 from storage.models import Person, Report, ReportMeasure, ReportPhoto, ReportVersion, TwinningPair, Unit
+from storage.senders import Sender
 from storage.stats import exact
 
 _COLUMN_FIELDS = ("kind", "venue", "description")
@@ -154,7 +155,7 @@ async def get(session: AsyncSession, report_id: int, *, lock: bool = False) -> R
     return await session.scalar(query.with_for_update(of=Report) if lock else query)
 
 
-async def record_change(session: AsyncSession, report: Report, *, action: str, by: Person,
+async def record_change(session: AsyncSession, report: Report, *, action: str, by: Person | Sender,
                         now: dt.datetime, note: str | None = None) -> None:
     report.version += 1
     report.updated_at = now

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from storage.models import Person, Province, Report, Unit
+from storage.senders import Sender
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Scope:
     province_code: str | None = None  # narrows any of the above to one province
 
     @classmethod
-    def of(cls, person: Person | None) -> Scope | None:
+    def of(cls, person: Person | Sender | None) -> Scope | None:
         if person is None or person.role is None:
             return None
         if person.role == "admin":

@@ -24,7 +24,7 @@ from handlers.core import Core, typed_choice
 from handlers.events import TYPED, Abilities, Incoming, Reply
 from handlers.i18n import Translator
 from handlers.report_form import KINDS, field_keys
-from storage import people
+from storage import senders
 from storage.conversations import ConversationState
 from storage.db import Database
 from tests.conftest import TZ, Clock
@@ -69,9 +69,9 @@ async def form_screens(db: Database, abilities: Abilities, locale: str) -> list[
     and with a figure already given), as the core asks it of someone on a channel with ``abilities``."""
     screens: list[tuple[str, Reply]] = []
     async with db.unit_of_work() as uow:
-        identity = await people.identity(uow.session, "console", "officer-1")
-        assert identity is not None and identity.person.unit is not None
-        unit = identity.person.unit
+        sender = await senders.sender(uow.session, "console", "officer-1")
+        assert sender is not None and sender.unit is not None
+        unit = sender.unit
         incoming = Incoming(channel="console", user_id="officer-1", chat_id="officer-1",
                             sent_at=dt.datetime(2026, 11, 23, 3, tzinfo=dt.UTC), abilities=abilities)
         for kind in KINDS:
@@ -91,7 +91,7 @@ async def form_screens(db: Database, abilities: Abilities, locale: str) -> list[
                                       conversation=ConversationState(0, flows.FLOW, None, {"draft": {
                                           "token": "t", "started": incoming.sent_at.isoformat(),
                                           "values": values, "history": ["kind"]}}, 0),
-                                      identity=identity, config=CoreConfig(tz=TZ), t=Translator(locale, TZ),
+                                      sender=sender, config=CoreConfig(tz=TZ), t=Translator(locale, TZ),
                                       now=incoming.sent_at)
                         await flows.ask(ctx, key)
                         screens += [(f"{kind}/{key}{' (given)' if given else ''}", reply) for reply in ctx.replies]

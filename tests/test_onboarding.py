@@ -87,6 +87,18 @@ async def test_language_follows_telegram_code_then_the_user_choice(core: Core) -
     assert "Tiếng Việt" not in await other.send("/lang vi")
 
 
+async def test_a_registered_person_s_language_is_kept_with_the_person(core: Core, db: Database,
+                                                                       clock: Clock) -> None:
+    officer = ConsoleChannel(core, user_id="kept", language_code="vi")
+    assert "Chào mừng" in await officer.send(f"/start {await make_invite(db, clock)}")
+    assert "Language set to English." in await officer.send("/lang en")
+    async with db.unit_of_work() as uow:
+        person = await uow.session.scalar(select(Person).join(Identity).where(Identity.external_id == "kept"))
+        assert person is not None and person.locale == "en"
+    # The messenger still says Vietnamese; the person chose English.
+    assert "You are registered as" in await ConsoleChannel(core, user_id="kept", language_code="vi").send("/start")
+
+
 async def test_admin_creates_invites_by_chat(core: Core, db: Database, clock: Clock) -> None:
     admin = ConsoleChannel(core, user_id="admin", language_code="en")
     await admin.send(f"/start {await make_invite(db, clock, role='admin', unit=None)}")
