@@ -3,14 +3,15 @@
 Loading the sender as an ORM graph (identity, person, unit, province, cluster) cost more than any other
 statement of an event, about a quarter of the database's share of it on PostgreSQL (bench/report_flow.py):
 SQLAlchemy builds its loaders afresh for every query. The same columns read as one row of plain values cost
-a third of that. Handlers read the sender; what changes a person goes through ``storage.people``, and a
-handler that needs the person as an ORM object (as the author of a report) loads it (``person_record``).
+a third of that. Handlers read the sender; what changes it is explicit (``unblocked``, ``set_locale`` here;
+registration and roles in ``storage.people``), and a handler that needs the person as an ORM object (as the
+author of a report) loads it (``person_record``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +20,11 @@ from storage import conversations, db, inbox
 from storage.conversations import ConversationState
 from storage.models import Cluster, Conversation, Identity, Person, Province, Unit
 
-_identities: Table = Identity.__table__  # type: ignore[assignment]
-_people: Table = Person.__table__  # type: ignore[assignment]
-_units: Table = Unit.__table__  # type: ignore[assignment]
-_provinces: Table = Province.__table__  # type: ignore[assignment]
-_clusters: Table = Cluster.__table__  # type: ignore[assignment]
+_identities = cast(Table, Identity.__table__)
+_people = cast(Table, Person.__table__)
+_units = cast(Table, Unit.__table__)
+_provinces = cast(Table, Province.__table__)
+_clusters = cast(Table, Cluster.__table__)
 
 
 @dataclass(frozen=True)
