@@ -1,6 +1,8 @@
-"""PostgreSQL with one and with two worker processes of ``twinbot webhook --workers N``, 50 officers back to back.
+"""PostgreSQL with one and with two worker processes of ``twinbot webhook --workers N``, 50 officers back to back
+(or a burst).
 
     python bench/workers.py [--officers 50] [--reports-each 4] [--workers 1,2] [--database-url URL]
+                            [--burst WINDOW [--seed N]]
 
 For each N, this process starts the real command, ``python -m bot.cli webhook --workers N`` (a supervisor and N
 workers sharing one port with SO_REUSEPORT, the kernel spreading the connections), configured through
@@ -13,6 +15,9 @@ process the bot starts gets bench/loopback.py's guard, through a ``sitecustomize
 The officers are bench/report_flow.py's, registered directly in the database (bench/burst.py): each files
 ``--reports-each`` reports back to back (the next update as soon as the whole answer to the last one is
 recorded), all at once. Ten other officers file one report each first, untimed, to warm the workers up.
+With ``--burst WINDOW`` they follow bench/burst.py's schedule instead: each begins one report at a moment of a
+WINDOW-second window and pauses 1-3 s between steps (``--officers 1000 --burst 10`` is burst.py's 10 s window,
+here through webhook workers), and burst.py's target for that window is printed as TARGET MET / MISSED.
 Logging at WARNING (as report_flow's bot child): INFO logs a line per update.
 
 Printed for each N and as the ratio 2 workers / 1: replies/s (steps answered per second), step latency p50/p99
@@ -46,7 +51,15 @@ ROOT = SCRIPT.parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.burst import ServerCpu, cpu_wait_seconds, recreate_pg_database, register_officers, rss_mb  # noqa: E402
+from bench.burst import (  # noqa: E402
+    PAUSE,
+    ServerCpu,
+    cpu_wait_seconds,
+    peak_demand,
+    recreate_pg_database,
+    register_officers,
+    rss_mb,
+)
 from bench.crash import WEBHOOK_SECRET, WebhookSender, bot_errors, free_port  # noqa: E402
 from bench.loopback import install_loopback_guard  # noqa: E402
 from bench.report_flow import (  # noqa: E402
@@ -108,6 +121,7 @@ class WorkersResult:
     refusals: Counter[str] = field(default_factory=Counter)
     exit_code: int | None = None
     restarted: bool = False
+    demand_peak: float = float("nan")  # --burst: steps offered in the busiest second, were every answer instant
 
     def failures(self, expected_reports: int) -> list[str]:
         p, name = self.phase, f"{self.workers} worker(s)"
@@ -175,9 +189,13 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
         warm_users, timed = users[:len(warm)], users[len(warm):]
         _total, before = await count_reports(url, [uid for uid, _l, _c in officers])
 
-        async def reports(user: SimUser, count: int, samples: list[Any]) -> None:
+        async def reports(user: SimUser, count: int, samples: list[Any], start_at: float = 0.0,
+                          pace: random.Random | None = None) -> None:
+            await asyncio.sleep(start_at)
             for _ in range(count):
-                for name, action, arg in REPORT_SCRIPT:
+                for k, (name, action, arg) in enumerate(REPORT_SCRIPT):
+                    if k and pace is not None:
+                        await asyncio.sleep(pace.uniform(*PAUSE))
                     samples.append(await user.twinbot_step(name, action, arg))
 
         async def everyone(jobs: list[Any]) -> None:
@@ -198,7 +216,14 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
             server = ServerCpu(url)
             await server.start()
             started = time.perf_counter()
-            await everyone([reports(u, args.reports_each, phase.samples) for u in timed])
+            if args.burst:
+                # bench/burst.py's schedule: one report each, begun at a moment of the window, 1-3 s between steps.
+                plan = burst_plan(args, timed)
+                result.demand_peak = peak_demand([(at, random.Random(f"{args.seed}:{args.burst}:{u.id}"))
+                                                  for u, at, _pace in plan])
+                await everyone([reports(u, 1, phase.samples, at, pace) for u, at, pace in plan])
+            else:
+                await everyone([reports(u, args.reports_each, phase.samples) for u in timed])
             phase.wall = time.perf_counter() - started
             phase.driver_cpu = cpu_seconds() - cpu0
             result.cpu_wait = sum(cpu_wait_seconds(pid) for pid in result.worker_pids) - wait0
@@ -232,8 +257,18 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
     _total, after = await count_reports(url, [uid for uid, _l, _c in officers])
     result.reports = sum(after.values()) - sum(before.values())
     result.wrong_officers = {uid: after.get(uid, 0) - before.get(uid, 0) for uid, _l, _c in officers
-                             if after.get(uid, 0) - before.get(uid, 0) != args.reports_each}
+                             if after.get(uid, 0) - before.get(uid, 0) != reports_each(args)}
     return result
+
+
+def reports_each(args: argparse.Namespace) -> int:
+    return 1 if args.burst else int(args.reports_each)
+
+
+def burst_plan(args: argparse.Namespace, users: list[SimUser]) -> list[tuple[SimUser, float, random.Random]]:
+    """Each officer's moment in the window and pace, seeded as bench/burst.py seeds them."""
+    rng = random.Random(f"{args.seed}:{args.burst}")
+    return [(u, rng.uniform(0, args.burst), random.Random(f"{args.seed}:{args.burst}:{u.id}")) for u in users]
 
 
 def print_results(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
@@ -241,8 +276,11 @@ def print_results(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
         print(f"  {label:<40}" + "".join(f"{c:>16}" for c in cells))
 
     ratio = len(runs) == 2 and runs[0].phase.steps > 0 and runs[1].phase.steps > 0
-    print(f"\nPostgreSQL, `twinbot webhook --workers N`: {args.officers} officers back to back, {args.reports_each} "
-          f"reports each, {len(REPORT_SCRIPT)} steps per report; {os.cpu_count()} CPUs")
+    what = (f"a burst: {args.officers} officers each beginning one report within {args.burst:g} s, "
+            f"{PAUSE[0]:g}-{PAUSE[1]:g} s between steps" if args.burst
+            else f"{args.officers} officers back to back, {args.reports_each} reports each")
+    print(f"\nPostgreSQL, `twinbot webhook --workers N`: {what}, {len(REPORT_SCRIPT)} steps per report; "
+          f"{os.cpu_count()} CPUs")
     row("", *(f"{r.workers} worker(s)" for r in runs), *(["ratio 2nd/1st"] if ratio else []))
 
     def figures(label: str, get: Any, fmt: str) -> None:
@@ -269,7 +307,7 @@ def print_results(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
             ".2f")
     row("CPU by worker, s", *(" / ".join(f"{c:.1f}" for c in r.cpu_by_worker) for r in runs))
     row("peak RSS by worker, MB", *(" / ".join(f"{m:.0f}" for m in r.rss_peak_mb) for r in runs))
-    row("reports filed (expected)", *(f"{r.reports} ({args.officers * args.reports_each})" for r in runs))
+    row("reports filed (expected)", *(f"{r.reports} ({args.officers * reports_each(args)})" for r in runs))
     row("answers sent twice", *(str(sum(r.answered_twice.values())) for r in runs))
     row("updates acknowledged / posts", *(f"{r.acknowledged} / {r.posted}" for r in runs))
     row("webhook refusals", *(str(sum(r.refusals.values())) for r in runs))
@@ -292,8 +330,9 @@ async def bench(args: argparse.Namespace) -> int:
     run = int(time.time()) % 100_000
     failed: list[str] = []
     finished = False
-    print(f"{args.officers} officers x {args.reports_each} reports, workers {counts}; load average {load_average()}",
-          flush=True)
+    print(f"{args.officers} officers x {reports_each(args)} reports"
+          f"{f' in a burst of {args.burst:g} s' if args.burst else ''}, workers {counts}; "
+          f"load average {load_average()}", flush=True)
     try:
         url = args.database_url or await recreate_pg_database(PG_DEFAULT_DATABASE)
         everyone = await register_officers(url, args.officers + WARM_OFFICERS, FIRST_USER_ID + run * 10_000)
@@ -301,11 +340,16 @@ async def bench(args: argparse.Namespace) -> int:
         runs = []
         for k, n in enumerate(counts):
             print(f"  {n} worker(s) … (load average {load_average()})", flush=True)
-            result = await run_workers(n, url, officers, warm, args, 300_000_000 + run * 10_000 + k * 5_000, workdir)
+            # Each run's update ids apart from the others' (the bot rightly ignores an update id it has seen).
+            spacing = (args.officers + WARM_OFFICERS) * reports_each(args) * len(REPORT_SCRIPT) + 1_000
+            result = await run_workers(n, url, officers, warm, args, 300_000_000 + run * 10_000 + k * spacing,
+                                       workdir)
             print(f"    {result.phase.replies_per_s:.1f} replies/s, p99 {result.phase.pct(99):.0f} ms", flush=True)
             runs.append(result)
-            failed += result.failures(args.officers * args.reports_each)
+            failed += result.failures(args.officers * reports_each(args))
         print_results(args, runs)
+        if args.burst:
+            print_burst_targets(args, runs)
         print("\nCORRECT: every step answered once, every report filed once, every update acknowledged, no refusals, "
               "no errors" if not failed else "\nWRONG (see below)")
         print(f"load average after the run: {load_average()}")
@@ -316,6 +360,16 @@ async def bench(args: argparse.Namespace) -> int:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     return exit_status(failed)
+
+
+def print_burst_targets(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
+    """bench/burst.py's targets (issue 17): p99 step under 300 ms in a 10 s burst, under 50 ms in a 60 s one."""
+    limit = 300.0 if args.burst <= 10 else 50.0
+    for r in runs:
+        p99 = r.phase.pct(99)
+        verdict = "TARGET MET" if p99 < limit else "TARGET MISSED"
+        print(f"{verdict}: {r.workers} worker(s), {args.burst:g} s burst ({r.demand_peak:.0f} steps offered in the "
+              f"busiest second): p99 step {p99:.1f} ms vs < {limit:.0f} ms")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -329,6 +383,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--step-timeout", type=float, default=30.0)
     parser.add_argument("--max-seconds", type=float, default=300.0, help="give up on one run after this (s)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (bot logs)")
+    parser.add_argument("--burst", type=float, default=0.0, metavar="WINDOW",
+                        help="instead of back to back: each officer begins one report at a moment of a WINDOW-second "
+                             "window, pausing as bench/burst.py's officers do (try --officers 1000 --burst 10)")
+    parser.add_argument("--seed", type=int, default=17, help="seed of the burst's moments and pauses")
     args = parser.parse_args(argv)
     if args.database_url.rsplit("/", 1)[-1].split("?")[0] == "test":
         parser.error("refusing to use the database 'test' (the test runs truncate it)")
