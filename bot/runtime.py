@@ -136,6 +136,9 @@ class Runtime:
         self._jobs_in_hand: dict[int, Outgoing] = {}
         self._roomy = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
+        # Updates waiting to be stored (see ``receive``), and the task storing them.
+        self._to_store: list[tuple[str, list[Received], asyncio.Future[list[Entry]]]] = []
+        self._storing: asyncio.Task[None] | None = None
 
     @property
     def config(self) -> Any:
@@ -151,20 +154,44 @@ class Runtime:
     # --- receiving ---------------------------------------------------------------------------------
 
     async def receive(self, channel: str, received: list[Received]) -> list[Entry]:
-        """Store updates (one transaction) and start handling them. Returns once they are stored, so the
-        caller may acknowledge them to the messenger; raises if they could not be stored (then it must
-        not acknowledge them: the messenger will send them again)."""
+        """Store updates and start handling them. Returns once they are stored, so the caller may acknowledge
+        them to the messenger; raises if they could not be stored (then it must not acknowledge them: the
+        messenger will send them again).
+
+        Updates that arrive while a store is under way wait for it and are stored together in the next
+        transaction: under load each webhook post is a request of its own, and one commit then serves many
+        (each caller still returns only once its own updates are committed)."""
         if not self.accepting:
             raise RuntimeError("stopping: not taking new updates")
         if not received:
             return []
-        async with self.core.db.unit_of_work() as uow:
-            entries = await inbox.store(uow.session, channel, received, owner=self.config.worker,
-                                        now=self._now(), lease=self.config.lease)
-            await uow.commit()
-        for entry in entries:
-            self.submit(entry)
-        return entries
+        stored: asyncio.Future[list[Entry]] = asyncio.get_running_loop().create_future()
+        self._to_store.append((channel, received, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_waiting(), name="twinbot-store")
+        return await stored
+
+    async def _store_waiting(self) -> None:
+        while self._to_store:
+            batch, self._to_store = self._to_store, []
+            try:
+                async with self.core.db.unit_of_work() as uow:
+                    now = self._now()
+                    entries = [await inbox.store(uow.session, channel, received, owner=self.config.worker, now=now,
+                                                 lease=self.config.lease) for channel, received, _ in batch]
+                    await uow.commit()
+            except BaseException as exc:
+                for _channel, _received, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("store cut short"))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_channel, _received, stored), theirs in zip(batch, entries, strict=True):
+                for entry in theirs:
+                    self.submit(entry)
+                if not stored.done():  # its caller may have gone (a webhook request cut off): stored all the same
+                    stored.set_result(theirs)
 
     def submit(self, entry: Entry) -> None:
         """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""
@@ -429,6 +456,8 @@ class Runtime:
 
     async def settle(self) -> None:
         """Wait until nothing is in hand (tests, and a stop)."""
+        if self._storing is not None:
+            await asyncio.gather(self._storing, return_exceptions=True)
         while self._in_hand or self._sending:
             await asyncio.gather(*self._in_hand.values(), *self._sending, return_exceptions=True)
         await self.acks.close()
@@ -440,6 +469,9 @@ class Runtime:
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
+        if self._storing is not None:
+            # Updates being stored were taken: their callers answer once they are in (or failed).
+            await asyncio.gather(self._storing, return_exceptions=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         while (self._in_hand or self._sending) and loop.time() < deadline:

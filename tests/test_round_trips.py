@@ -3,6 +3,7 @@ than the work it asks for (bench/report_flow.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import NullPool
 
+from bot.channels import telegram
 from bot.runtime import Acks
 from handlers.context import CoreConfig
 from handlers.core import Core
@@ -143,3 +145,71 @@ async def test_answers_sent_are_recorded_even_when_the_server_closed_the_connect
         assert "could not record" not in caplog.text
     finally:
         await database.dispose()
+
+
+@contextmanager
+def store_transactions(db: Database) -> Iterator[list[int]]:
+    """For each transaction committed meanwhile that stored updates, how many it stored."""
+    stored: list[int] = []
+    pending = [0]
+
+    def statement(_conn: Any, _cursor: Any, sql: str, params: Any, *_args: Any) -> None:
+        if sql.startswith("INSERT INTO inbox"):
+            pending[0] += len(params) if isinstance(params, list) else 1
+
+    def commit(_conn: Any) -> None:
+        if pending[0]:
+            stored.append(pending[0])
+            pending[0] = 0
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(db.engine.sync_engine, "commit", commit)
+    try:
+        yield stored
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(db.engine.sync_engine, "commit", commit)
+
+
+async def test_webhook_posts_arriving_together_are_stored_in_one_transaction_and_each_is_answered(
+        core: Core, db: Database) -> None:
+    async with TelegramHarness(core) as tg:
+        users = [tg.user(2000 + n) for n in range(12)]
+        # Twelve webhook requests at once, each with its own update, as Telegram posts them under load.
+        with store_transactions(db) as stored:
+            await asyncio.gather(*(tg.runtime.receive(telegram.CHANNEL, [telegram.received(u.message("/help"))])
+                                   for u in users))  # type: ignore[list-item]
+        await tg.runtime.settle()
+        assert stored == [12]
+        answered = {int(call.params["chat_id"]) for call in tg.stub.calls if call.method == "sendMessage"}
+        assert answered == {u.id for u in users}
+    async with db.unit_of_work() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
+
+
+async def test_when_a_store_fails_every_update_waiting_for_it_is_refused_and_none_is_kept(
+        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_store = inbox.store
+    failures = [1]
+
+    async def failing_once(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            failures.pop()
+            await real_store(*args, **kwargs)  # written, then the transaction fails: rolled back
+            raise RuntimeError("disk full")
+        return await real_store(*args, **kwargs)
+
+    monkeypatch.setattr(inbox, "store", failing_once)
+    async with TelegramHarness(core) as tg:
+        users = [tg.user(3000 + n) for n in range(5)]
+        outcomes = await asyncio.gather(*(tg.runtime.receive(telegram.CHANNEL, [telegram.received(u.message("/help"))])
+                                          for u in users), return_exceptions=True)  # type: ignore[list-item]
+        # Not one may be acknowledged: each caller (a webhook request) answers 500 and the update comes again.
+        assert all(isinstance(outcome, RuntimeError) for outcome in outcomes), outcomes
+        await tg.runtime.settle()
+        assert not [call for call in tg.stub.calls if call.method == "sendMessage"]
+        async with db.unit_of_work() as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
+        # The next post is stored and answered as usual.
+        calls = await tg.feed(users[0].message("/help"))
+        assert [call for call in calls if call.method == "sendMessage"]
