@@ -177,8 +177,13 @@ class Runtime:
             try:
                 async with self.core.db.unit_of_work() as uow:
                     now = self._now()
-                    entries = [await inbox.store(uow.session, channel, received, owner=self.config.worker, now=now,
-                                                 lease=self.config.lease) for channel, received, _ in batch]
+                    entries: list[Entry] = []
+                    for channel in dict.fromkeys(channel for channel, _received, _stored in batch):
+                        # One channel's updates of every caller in one store (two statements), in arrival order.
+                        entries += await inbox.store(
+                            uow.session, channel,
+                            [item for of, received, _stored in batch if of == channel for item in received],
+                            owner=self.config.worker, now=now, lease=self.config.lease)
                     await uow.commit()
             except BaseException as exc:
                 for _channel, _received, stored in batch:
@@ -187,11 +192,13 @@ class Runtime:
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            for (_channel, _received, stored), theirs in zip(batch, entries, strict=True):
-                for entry in theirs:
-                    self.submit(entry)
+            for entry in sorted(entries, key=lambda entry: entry.id):
+                self.submit(entry)
+            for _channel, received, stored in batch:
                 if not stored.done():  # its caller may have gone (a webhook request cut off): stored all the same
-                    stored.set_result(theirs)
+                    # An entry carries the payload it was stored from: the caller's own (not those it repeated).
+                    payloads = {id(item.payload) for item in received}
+                    stored.set_result([entry for entry in entries if id(entry.payload) in payloads])
 
     def submit(self, entry: Entry) -> None:
         """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""
