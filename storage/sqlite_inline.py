@@ -107,16 +107,16 @@ class _InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = _InlineCursor
 
     def commit(self) -> None:
-        if self._connection._connection:
-            try:
-                self._connection._conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
+        self._in_place("commit")
 
     def rollback(self) -> None:
+        self._in_place("rollback")
+
+    def _in_place(self, method: str) -> None:
+        # As aiosqlite's adapter does: nothing to end on a connection already closed.
         if self._connection._connection:
             try:
-                self._connection._conn.rollback()
+                getattr(self._connection._conn, method)()
             except Exception as error:
                 self._handle_exception(error)
 
