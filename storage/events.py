@@ -41,7 +41,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, case, func, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
@@ -287,22 +300,13 @@ async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlik
         name, country = partner.get("name"), partner.get("country")
     else:
         name, country = values.get("partner_name"), values.get("partner_country")
-    same_partner: list[ColumnElement[bool]] = []
-    if pair_id is not None:
-        same_partner.append(Report.pair_id == pair_id)
-    if name and country:
-        same_partner.append(and_(Report.partner_name == name, Report.partner_country == country))
-    query = (select(Report.id, Report.unit_id, Unit.name, Report.activity_date, Report.event_id)
-             .join(Unit, Unit.id == Report.unit_id)
-             .where(Report.status == "submitted", Report.kind == values["kind"],
-                    Report.activity_date >= day - dt.timedelta(days=1),
-                    Report.activity_date <= day + dt.timedelta(days=1),
-                    or_(*same_partner, and_(Report.unit_id != unit_id, Report.unit_id.in_(twinned_units(unit_id)))))
-             .order_by(case((Report.activity_date == day, 0), else_=1), case((Report.unit_id == unit_id, 0), else_=1),
-                       Report.id)
-             .limit(LOOK_ALIKES))
+    params = {"unit": unit_id, "kind": values["kind"], "day": day, "since": day - dt.timedelta(days=1),
+              "until": day + dt.timedelta(days=1), "pair": pair_id,
+              # A partner is compared only when both its name and country are known (NULL matches nothing).
+              "partner_name": name if name and country else None,
+              "partner_country": country if name and country else None}
     duplicate = same_event = None
-    for row in (await session.execute(query)).all():
+    for row in (await session.execute(_LOOK_ALIKES, params)).all():
         found = LookAlike(*row)
         if found.unit_id == unit_id and found.activity_date == day:
             duplicate = duplicate or found
@@ -315,7 +319,7 @@ async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlik
 _MINE, _THEIRS, _UNIT = aliased(TwinningPair, name="mine"), aliased(TwinningPair, name="theirs"), aliased(Unit)
 
 
-def twinned_units(unit_id: int) -> CompoundSelect:
+def twinned_units(unit_id: int | BindParameter[int]) -> CompoundSelect:
     """Units twinned with the same partner as ``unit_id`` (its own pairs' partner name and country), or
     with it: a pair of one naming the other as its partner."""
     mine, theirs, unit = _MINE, _THEIRS, _UNIT
@@ -326,6 +330,26 @@ def twinned_units(unit_id: int) -> CompoundSelect:
         select(theirs.unit_id).join(unit, unit.name == theirs.partner_name).where(unit.id == unit_id, theirs.active),
         select(unit.id).join(mine, mine.partner_name == unit.name).where(mine.unit_id == unit_id, mine.active),
     )
+
+
+def _look_alikes_statement() -> Select[int, int, str, dt.date, int | None]:
+    # Built once with parameters: every review card runs it, and building it (with the union of twinned
+    # units) cost more than running it. A parameter left NULL (no pair, no partner name) matches nothing.
+    unit_id, day = bindparam("unit", type_=Integer), bindparam("day", type_=Report.activity_date.type)
+    return (select(Report.id, Report.unit_id, Unit.name, Report.activity_date, Report.event_id)
+            .join(Unit, Unit.id == Report.unit_id)
+            .where(Report.status == "submitted", Report.kind == bindparam("kind"),
+                   Report.activity_date >= bindparam("since"), Report.activity_date <= bindparam("until"),
+                   or_(Report.pair_id == bindparam("pair"),
+                       and_(Report.partner_name == bindparam("partner_name"),
+                            Report.partner_country == bindparam("partner_country")),
+                       and_(Report.unit_id != unit_id, Report.unit_id.in_(twinned_units(unit_id)))))
+            .order_by(case((Report.activity_date == day, 0), else_=1), case((Report.unit_id == unit_id, 0), else_=1),
+                      Report.id)
+            .limit(LOOK_ALIKES))
+
+
+_LOOK_ALIKES = _look_alikes_statement()
 
 
 # --- linking and unlinking ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import events
@@ -172,7 +172,10 @@ async def versions(session: AsyncSession, report_id: int) -> list[ReportVersion]
     )).all())
 
 
+# Built once: the report form asks for a unit's pairs at several steps of every report.
+_PAIRS_OF_UNIT = (select(TwinningPair).where(TwinningPair.unit_id == bindparam("unit"), TwinningPair.active)
+                  .order_by(TwinningPair.id))
+
+
 async def pairs_of_unit(session: AsyncSession, unit_id: int) -> list[TwinningPair]:
-    return list((await session.scalars(
-        select(TwinningPair).where(TwinningPair.unit_id == unit_id, TwinningPair.active).order_by(TwinningPair.id)
-    )).all())
+    return list((await session.scalars(_PAIRS_OF_UNIT, {"unit": unit_id})).all())
