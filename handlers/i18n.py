@@ -92,10 +92,11 @@ class Translator:
         return Safe(_fill(self._t.ngettext(singular, plural, n), values))
 
     def date(self, day: dt.date) -> str:
-        return format_date(day, "dd/MM/yyyy", locale=self.locale)
+        return format_date(day, "dd/MM/yyyy", locale=_locale(self.locale))
 
     def number(self, value: int | float | Decimal) -> Safe:
-        return Safe(format_decimal(value, locale=self.locale))
+        # The parsed locale, not its name: babel parses a name again on every call.
+        return Safe(format_decimal(value, locale=_locale(self.locale)))
 
     def money(self, value: int | float | Decimal, currency: str) -> Safe:
         """``200 US$`` / ``$200``: the locale's currency format, without decimals that say nothing (a whole

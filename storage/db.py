@@ -151,6 +151,7 @@ class UnitOfWork:
 class Database:
     def __init__(self, url: str, *, pool_size: int | None = None, **engine_kwargs: Any) -> None:
         self.url = url
+        self.is_sqlite = is_sqlite(url)  # asked on every event
         self.engine = create_engine(url, pool_size=pool_size, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # Long reads must not hold up the loop: on SQLite they keep aiosqlite's worker thread.
@@ -163,10 +164,6 @@ class Database:
         # SQLite lets one transaction write at a time anyway; queueing them here, in order, replaces
         # the driver's sleep-and-retry on the file lock (unfair, with multi-second tails under load).
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
-
-    @property
-    def is_sqlite(self) -> bool:
-        return is_sqlite(self.url)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
