@@ -136,9 +136,10 @@ async def _seed_copy(conn: AsyncConnection) -> str:
         "JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = 'public'"
     ))).all()
     sequences = (await conn.execute(text(
-        "SELECT table_name, column_name, pg_get_serial_sequence(quote_ident(table_name), column_name) "
-        "FROM information_schema.columns WHERE table_schema = 'public' "
-        "AND pg_get_serial_sequence(quote_ident(table_name), column_name) IS NOT NULL"
+        # Schema and table named in full: the planner may call the function on other schemas' rows first.
+        "SELECT * FROM (SELECT table_name, column_name, "
+        "pg_get_serial_sequence(format('%I.%I', table_schema, table_name), column_name) AS sequence "
+        "FROM information_schema.columns WHERE table_schema = 'public') AS c WHERE sequence IS NOT NULL"
     ))).all()
     # Referenced tables first, so that rows go back without a foreign key refusing them, and out in the
     # opposite order (no superuser needed to switch the checks off).
