@@ -14,7 +14,7 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.channels.telegram.adapter import received
-from bot.channels.telegram.client import CHANNEL
+from bot.channels.telegram.client import CHANNEL, updates_as_sent
 from bot.channels.webhooks import read_json, store_then_answer
 from bot.runtime import Runtime
 
@@ -41,7 +41,7 @@ async def poll(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, timeout: int 
             if not room.done():
                 room.cancel()
                 break
-            request = asyncio.ensure_future(bot.get_updates(offset=offset, timeout=timeout,
+            request = asyncio.ensure_future(updates_as_sent(bot, offset=offset, timeout=timeout,
                                                             allowed_updates=ALLOWED_UPDATES))
             await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if not request.done():
@@ -50,8 +50,7 @@ async def poll(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, timeout: int 
                 break
             try:
                 updates = request.result()
-                batch = [r for r in (received(u.model_dump(mode="json", exclude_none=True, by_alias=True), u)
-                                     for u in updates) if r is not None]
+                batch = [r for r in (received(raw, update) for raw, update in updates) if r is not None]
                 await runtime.receive(CHANNEL, batch)
             except Exception as exc:
                 delay = min(30.0, max(backoff, delay * 2))
@@ -62,7 +61,7 @@ async def poll(runtime: Runtime, bot: Bot, stop: asyncio.Event, *, timeout: int 
             delay = 0.0
             if updates:
                 # Only now: the next getUpdates confirms this batch to Telegram.
-                offset = updates[-1].update_id + 1
+                offset = updates[-1][1].update_id + 1
     finally:
         stopping.cancel()
         await asyncio.gather(stopping, return_exceptions=True)
