@@ -173,6 +173,19 @@ def rss_mb(pid: int, field_name: str) -> float:
     return float("nan")
 
 
+def schedule(seed: int, window: float, users: list[Any]) -> tuple[list[tuple[Any, float, random.Random]], float]:
+    """Each officer's moment in the window and pace between steps, seeded per window (the same for every backend,
+    the echo bot and bench/workers.py), and the steps offered in the busiest second (``peak_demand``)."""
+    rng = random.Random(f"{seed}:{window}")
+    moments = [(u, rng.uniform(0, window)) for u in users]
+
+    def pace(user: Any) -> random.Random:
+        return random.Random(f"{seed}:{window}:{user.id}")
+
+    # Counted with paces of their own: the plan's are drawn from as the officers step.
+    return [(u, at, pace(u)) for u, at in moments], peak_demand([(at, pace(u)) for u, at in moments])
+
+
 def peak_demand(plan: list[tuple[float, random.Random]]) -> float:
     """Steps in the busiest second of the burst, were every answer instant: the load the schedule offers."""
     times = []
@@ -271,11 +284,7 @@ async def run_burst(backend: str, window: float, url: str, officers: list[tuple[
                 await asyncio.sleep(0.5)
                 burst.rss_start_mb = rss_mb(bot.proc.pid, "VmRSS")
                 # The same moments and pauses for every backend and the echo bot (seeded per window).
-                rng = random.Random(f"{args.seed}:{window}")
-                plan = [(u, rng.uniform(0, window), random.Random(f"{args.seed}:{window}:{u.id}"))
-                        for u in burst_users]
-                burst.demand_peak = peak_demand([(at, random.Random(f"{args.seed}:{window}:{u.id}"))
-                                                 for u, at, _pace in plan])
+                plan, burst.demand_peak = schedule(args.seed, window, burst_users)
                 before_calls = sum(observer.calls.values())
                 polls_before = len(stub.calls_of("getUpdates"))
                 wait0 = cpu_wait_seconds(bot.proc.pid)

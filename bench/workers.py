@@ -55,10 +55,10 @@ from bench.burst import (  # noqa: E402
     PAUSE,
     ServerCpu,
     cpu_wait_seconds,
-    peak_demand,
     recreate_pg_database,
     register_officers,
     rss_mb,
+    schedule,
 )
 from bench.crash import WEBHOOK_SECRET, WebhookSender, bot_errors, free_port  # noqa: E402
 from bench.loopback import install_loopback_guard  # noqa: E402
@@ -218,9 +218,7 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
             started = time.perf_counter()
             if args.burst:
                 # bench/burst.py's schedule: one report each, begun at a moment of the window, 1-3 s between steps.
-                plan = burst_plan(args, timed)
-                result.demand_peak = peak_demand([(at, random.Random(f"{args.seed}:{args.burst}:{u.id}"))
-                                                  for u, at, _pace in plan])
+                plan, result.demand_peak = schedule(args.seed, args.burst, timed)
                 await everyone([reports(u, 1, phase.samples, at, pace) for u, at, pace in plan])
             else:
                 await everyone([reports(u, args.reports_each, phase.samples) for u in timed])
@@ -263,12 +261,6 @@ async def run_workers(n: int, url: str, officers: list[tuple[int, str, str]], wa
 
 def reports_each(args: argparse.Namespace) -> int:
     return 1 if args.burst else int(args.reports_each)
-
-
-def burst_plan(args: argparse.Namespace, users: list[SimUser]) -> list[tuple[SimUser, float, random.Random]]:
-    """Each officer's moment in the window and pace, seeded as bench/burst.py seeds them."""
-    rng = random.Random(f"{args.seed}:{args.burst}")
-    return [(u, rng.uniform(0, args.burst), random.Random(f"{args.seed}:{args.burst}:{u.id}")) for u in users]
 
 
 def print_results(args: argparse.Namespace, runs: list[WorkersResult]) -> None:
