@@ -47,7 +47,9 @@ CALLBACK_LIMIT = 64
 INLINE_PICTURES = ("image/png", "image/jpeg")
 
 
-_UNREAD_RESPONSE = Response[Any]  # held: see below
+# The response as read here, its result left as it is (the sends') or made into pairs (``UpdatesAsSent``); the
+# class is held for the reason ``TwinbotSession._types`` holds aiogram's own.
+_AS_READ_HERE = Response[Any]
 
 
 class UpdatesAsSent(GetUpdates):
@@ -73,13 +75,13 @@ class TwinbotSession(AiohttpSession):
             if isinstance(data, dict) and data.get("ok") is True:
                 result = data.get("result")
                 if not isinstance(method, UpdatesAsSent):
-                    return _UNREAD_RESPONSE.model_construct(ok=True, result=result)
+                    return _AS_READ_HERE.model_construct(ok=True, result=result)
                 if isinstance(result, list):
                     try:
                         pairs = [(raw, Update.model_validate(raw, context={"bot": bot})) for raw in result]
                     except ValidationError as exc:
                         raise ClientDecodeError("Failed to deserialize object", exc, data) from exc
-                    return _UNREAD_RESPONSE.model_construct(ok=True, result=pairs)
+                    return _AS_READ_HERE.model_construct(ok=True, result=pairs)
         # Anything else, refusals and errors included, as aiogram reads it. aiogram builds ``Response[T]``
         # for every call and pydantic keeps those classes only weakly, so a garbage collection made the next
         # call rebuild one (milliseconds each, a third of all calls under load): they are held here.
