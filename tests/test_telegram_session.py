@@ -9,7 +9,7 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import ClientDecodeError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import GetMe, GetUpdates, SendMessage
-from aiogram.types import Update, User
+from aiogram.types import InaccessibleMessage, Update, User
 
 from bot.channels.telegram.client import TwinbotSession, UpdatesAsSent, make_bot
 
@@ -61,3 +61,25 @@ def test_other_calls_are_read_by_aiogram(bot: Bot) -> None:
     assert isinstance(answer(bot, GetMe(), 200, {"ok": True, "result": me}).result, User)
     [update] = answer(bot, GetUpdates(timeout=0), 200, {"ok": True, "result": [UPDATE]}).result
     assert isinstance(update, Update)
+
+
+def tap(message: dict[str, Any]) -> dict[str, Any]:
+    return {"update_id": 502, "callback_query": {"id": "q1", "from": {"id": 42, "is_bot": False, "first_name": "Lò"},
+                                                 "chat_instance": "ci42", "message": message, "data": "3:visit"}}
+
+
+def test_a_tap_is_read_without_the_whole_message_it_was_on(bot: Bot) -> None:
+    on = {**MESSAGE, "from": {"id": 1, "is_bot": True, "first_name": "twinbot"},
+          "entities": [{"type": "bold", "offset": 0, "length": 3}],
+          "reply_markup": {"inline_keyboard": [[{"text": "Thăm hỏi", "callback_data": "3:visit"}]]}}
+    # Too old to be shown (Telegram's InaccessibleMessage): date 0, and no text or keyboard.
+    gone = {"message_id": 5, "date": 0, "chat": {"id": 43, "type": "group", "title": "Cụm 2"}}
+    method = UpdatesAsSent(offset=None, timeout=0, allowed_updates=["callback_query"])
+    sent = [tap(on), tap(gone)]
+    pairs = answer(bot, method, 200, {"ok": True, "result": json.loads(json.dumps(sent))}).result
+    assert [raw for raw, _update in pairs] == sent  # stored whole, keyboard and all
+    (_, shown), (_, old) = pairs
+    assert shown.callback_query.data == "3:visit" and shown.callback_query.message.chat.id == 42
+    assert shown.callback_query.message.chat.type == "private"
+    assert isinstance(old.callback_query.message, InaccessibleMessage) and old.callback_query.message.chat.id == 43
+    assert shown.callback_query.bot is bot  # bound, so that the tap can be answered

@@ -17,7 +17,14 @@ from aiogram.types import (
     Update,
 )
 
-from bot.channels.telegram.client import CHANNEL, Patient, send_replies, set_chat_commands, stop_spinning
+from bot.channels.telegram.client import (
+    CHANNEL,
+    Patient,
+    parse_update,
+    send_replies,
+    set_chat_commands,
+    stop_spinning,
+)
 from bot.runtime import Refused, Unreachable
 from handlers.events import Attachment, Incoming, Outcome, Reply
 from storage.inbox import Entry, Received
@@ -111,7 +118,7 @@ class TelegramChannel:
         update = entry.parsed
         if not isinstance(update, Update):
             try:
-                update = Update.model_validate(entry.payload, context={"bot": self.bot})
+                update = parse_update(entry.payload, self.bot)
             except ValueError:
                 log.warning("stored telegram update %s is not an update; dropped", entry.id)
                 return None, None

@@ -8,13 +8,10 @@ import hmac
 import logging
 
 from aiogram import Bot
-from aiogram.types import (
-    Update,
-)
 from aiohttp import web
 
 from bot.channels.telegram.adapter import received
-from bot.channels.telegram.client import CHANNEL, updates_as_sent
+from bot.channels.telegram.client import CHANNEL, parse_update, updates_as_sent
 from bot.channels.webhooks import read_json, store_then_answer
 from bot.runtime import Runtime
 
@@ -86,7 +83,7 @@ class WebhookRoute:
         if not isinstance(body, dict):
             return web.Response(status=400, text="malformed update")
         try:
-            parsed = Update.model_validate(body, context={"bot": self.bot})
+            parsed = parse_update(body, self.bot)
         except ValueError:
             return web.Response(status=400, text="malformed update")
         item = received(body, parsed)
