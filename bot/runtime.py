@@ -97,7 +97,7 @@ class Acks:
             batch, self._pending = self._pending, []
             for attempt in (1, 2):
                 try:
-                    async with self.core.db.unit_of_work() as uow:
+                    async with self.core.db.single_statement() as uow:
                         await outbox.done(uow.session, batch)
                         await uow.commit()
                     break
@@ -173,32 +173,40 @@ class Runtime:
 
     async def _store_waiting(self) -> None:
         while self._to_store:
-            batch, self._to_store = self._to_store, []
+            waiting, self._to_store = self._to_store, []
             try:
-                async with self.core.db.unit_of_work() as uow:
-                    now = self._now()
-                    entries: list[Entry] = []
-                    for channel in dict.fromkeys(channel for channel, _received, _stored in batch):
-                        # One channel's updates of every caller in one store (two statements), in arrival order.
-                        entries += await inbox.store(
-                            uow.session, channel,
-                            [item for of, received, _stored in batch if of == channel for item in received],
-                            owner=self.config.worker, now=now, lease=self.config.lease)
-                    await uow.commit()
-            except BaseException as exc:
-                for _channel, _received, stored in batch:
+                for channel in dict.fromkeys(channel for channel, _received, _stored in waiting):
+                    # One channel's updates of every caller in one store, in arrival order: all stored or none.
+                    await self._store(channel, [(received, stored) for of, received, stored in waiting
+                                                if of == channel])
+            except BaseException:
+                for _channel, _received, stored in waiting:
                     if not stored.done():
-                        stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("store cut short"))
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for entry in sorted(entries, key=lambda entry: entry.id):
-                self.submit(entry)
-            for _channel, received, stored in batch:
-                if not stored.done():  # its caller may have gone (a webhook request cut off): stored all the same
-                    # An entry carries the payload it was stored from: the caller's own (not those it repeated).
-                    payloads = {id(item.payload) for item in received}
-                    stored.set_result([entry for entry in entries if id(entry.payload) in payloads])
+                        stored.set_exception(RuntimeError("store cut short"))
+                raise
+
+    async def _store(self, channel: str,
+                     batch: list[tuple[list[Received], asyncio.Future[list[Entry]]]]) -> None:
+        try:
+            async with self.core.db.single_statement() as uow:
+                entries = await inbox.store(uow.session, channel, [item for received, _stored in batch
+                                                                   for item in received],
+                                            owner=self.config.worker, now=self._now(), lease=self.config.lease)
+                await uow.commit()
+        except BaseException as exc:
+            for _received, stored in batch:
+                if not stored.done():
+                    stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("store cut short"))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for entry in entries:  # in the order stored
+            self.submit(entry)
+        for received, stored in batch:
+            if not stored.done():  # its caller may have gone (a webhook request cut off): stored all the same
+                # An entry carries the payload it was stored from: the caller's own (not those it repeated).
+                payloads = {id(item.payload) for item in received}
+                stored.set_result([entry for entry in entries if id(entry.payload) in payloads])
 
     def submit(self, entry: Entry) -> None:
         """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""

@@ -164,6 +164,7 @@ class Database:
         # SQLite lets one transaction write at a time anyway; queueing them here, in order, replaces
         # the driver's sleep-and-retry on the file lock (unfair, with multi-second tails under load).
         self._sqlite_turn = asyncio.Lock() if self.is_sqlite else None
+        self._autocommit = None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
@@ -193,6 +194,22 @@ class Database:
                 # readable): a round trip, which a cancellation must not cut short.
                 async with session:
                     pass
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work for what is one statement on PostgreSQL (storing a batch of updates, deleting answers
+        sent): it runs in autocommit, without ``BEGIN`` and ``COMMIT``, one round trip where a transaction takes
+        three, and a statement is all or nothing on its own. Every statement in it commits as it runs: it must
+        be one. On SQLite, a unit of work as any other (no round trips to save)."""
+        if self.is_sqlite:
+            async with self.unit_of_work() as uow:
+                yield uow
+            return
+        session = self.sessions(bind=self._autocommit)
+        try:
+            yield UnitOfWork(session)
+        finally:
+            await session.close()  # nothing to roll back: no transaction was begun on the server
 
     async def _sqlite_write_session(self) -> AsyncSession:
         """A session holding SQLite's write lock. Another process (a CLI command) may hold it for a

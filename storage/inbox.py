@@ -13,18 +13,22 @@ handler checks, under the conversation's lock, that no older entry of it is stil
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import String, Table, Text, bindparam, column, delete, func, literal, or_, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import db
-from storage.models import InboxEntry
+from storage.models import InboxEntry, ProcessedEvent
 
 _inbox = cast(Table, InboxEntry.__table__)
+_events = cast(Table, ProcessedEvent.__table__)
 # An entry whose handling began this many times without finishing (a worker died on it each time) is
 # given up, with an apology to its sender, not tried for ever. ``attempts`` counts beginnings: storing is
 # the first, and each time a worker that took it over (after a crash) begins it again. Being claimed does
@@ -69,17 +73,56 @@ def _insert_statement(insert: Any) -> Any:
 _INSERT = {"postgresql": _insert_statement(pg_insert), "sqlite": _insert_statement(sqlite_insert)}
 
 
+def _store_at_once() -> Any:
+    # The batch as rows (key, user, payload, n): recorded as seen, and those seen for the first time stored,
+    # in the order received (ids are given in the order of the rows inserted).
+    batch = (func.unnest(bindparam("keys", type_=ARRAY(String)), bindparam("users", type_=ARRAY(String)),
+                         bindparam("payloads", type_=ARRAY(Text)))
+             .table_valued(column("key", String), column("user_key", String), column("payload", Text),
+                           with_ordinality="n")
+             .render_derived(name="batch"))
+    channel = bindparam("channel", type_=String)
+    seen = (pg_insert(_events)
+            .from_select(["channel", "event_key", "processed_at"],
+                         select(channel, batch.c.key, bindparam("now", type_=_events.c.processed_at.type))
+                         .order_by(batch.c.n))
+            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+            .returning(_events.c.event_key).cte("seen"))
+    return (pg_insert(_inbox)
+            .from_select(["channel", "event_key", "user_key", "payload", "received_at", "owner", "claimed_until",
+                          "attempts"],
+                         select(channel, batch.c.key, batch.c.user_key,
+                                sql_cast(batch.c.payload, _inbox.c.payload.type),
+                                bindparam("now", type_=_inbox.c.received_at.type), bindparam("owner", type_=String),
+                                bindparam("until", type_=_inbox.c.claimed_until.type), literal(1))
+                         .join_from(batch, seen, seen.c.event_key == batch.c.key).order_by(batch.c.n))
+            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+            .returning(_inbox.c.id, _inbox.c.event_key))
+
+
+_STORE_AT_ONCE = _store_at_once()
+
+
 async def store(session: AsyncSession, channel: str, received: list[Received], *, owner: str, now: dt.datetime,
                 lease: dt.timedelta) -> list[Entry]:
     """Store what arrived, claimed by ``owner``; returns the new entries, in the order received. Each update
     is recorded as seen (``processed_events``) in the same transaction, so a redelivery, whether its first
     copy still waits or was handled long ago, is not stored twice. A batch takes two statements whatever
-    its size (on PostgreSQL each statement is a round trip, and the next poll waits for them)."""
+    its size; on PostgreSQL, where each statement is a round trip and the next poll waits for them, one
+    (which ``Database.single_statement`` runs without a transaction around it)."""
     from storage import conversations
 
     firsts: dict[str, Received] = {}
     for item in received:
         firsts.setdefault(item.event_key[:64], item)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await (await db.connection(session)).execute(_STORE_AT_ONCE, {
+            "channel": channel, "keys": list(firsts), "users": [item.user_key[:64] for item in firsts.values()],
+            "payloads": [json.dumps(item.payload) for item in firsts.values()], "now": now, "owner": owner,
+            "until": now + lease})
+        ids = {key: int(new_id) for new_id, key in rows}
+        return [Entry(ids[key], channel, item.user_key[:64], item.payload, parsed=item.parsed)
+                for key, item in firsts.items() if key in ids]
     new = await conversations.first_times(session, channel, list(firsts))
     fresh = [(key, item) for key, item in firsts.items() if key in new]
     if not fresh:
