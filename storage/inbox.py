@@ -61,16 +61,13 @@ class Entry:
     taken_over: bool = False  # claimed after its worker died or stopped, rather than stored just now
 
 
-def _insert_statement(insert: Any) -> Any:
-    return (insert(_inbox).values(
-        channel=bindparam("channel"), event_key=bindparam("key"), user_key=bindparam("user"),
-        payload=bindparam("payload", type_=_inbox.c.payload.type),
-        received_at=bindparam("now", type_=_inbox.c.received_at.type), owner=bindparam("owner"),
-        claimed_until=bindparam("until", type_=_inbox.c.claimed_until.type), attempts=1,
-    ).on_conflict_do_nothing(index_elements=["channel", "event_key"]).returning(_inbox.c.id, _inbox.c.event_key))
-
-
-_INSERT = {"postgresql": _insert_statement(pg_insert), "sqlite": _insert_statement(sqlite_insert)}
+# SQLite's store, after the seen-check (``conversations.first_times``); PostgreSQL's is ``_STORE_AT_ONCE``.
+_INSERT = (sqlite_insert(_inbox).values(
+    channel=bindparam("channel"), event_key=bindparam("key"), user_key=bindparam("user"),
+    payload=bindparam("payload", type_=_inbox.c.payload.type),
+    received_at=bindparam("now", type_=_inbox.c.received_at.type), owner=bindparam("owner"),
+    claimed_until=bindparam("until", type_=_inbox.c.claimed_until.type), attempts=1,
+).on_conflict_do_nothing(index_elements=["channel", "event_key"]).returning(_inbox.c.id, _inbox.c.event_key))
 
 
 def _store_at_once() -> Any:
@@ -128,7 +125,7 @@ async def store(session: AsyncSession, channel: str, received: list[Received], *
     if not fresh:
         return []
     connection = await db.connection(session)
-    rows = await connection.execute(_INSERT[session.get_bind().dialect.name], [
+    rows = await connection.execute(_INSERT, [
         {"channel": channel, "key": key, "user": item.user_key[:64], "payload": item.payload, "now": now,
          "owner": owner, "until": now + lease} for key, item in fresh])
     ids = {key: int(new_id) for new_id, key in rows}
