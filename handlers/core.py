@@ -22,7 +22,6 @@ from storage import conversations, inbox, outbox, senders
 from storage.db import Database
 from storage.folding import fold
 from storage.outbox import Outgoing
-from storage.senders import Sender
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +81,21 @@ class Core:
     async def _handle(self, incoming: Incoming) -> Outcome:
         async with self.db.unit_of_work() as uow:
             session = uow.session
-            sender: Sender | object | None
-            if self.db.is_sqlite:
-                # The transaction holds the lock already: the sender is read with the conversation.
+            taken: bool | None = None
+            if not self.db.is_sqlite:
+                # Taken with BEGIN (SQLite's transaction holds the lock from its start): what follows reads the
+                # conversation as the previous event of this user left it.
+                await conversations.take_lock(session, incoming.channel, incoming.user_id)
+            if incoming.inbox_id is not None and not self.db.is_sqlite:
+                # The conversation, the sender and the update's taking out of the inbox in one statement.
+                conversation, sender, taken = await senders.conversation_sender_taking(
+                    session, incoming.channel, incoming.user_id, incoming.inbox_id)
+            else:
                 conversation, sender = await senders.conversation_and_sender(session, incoming.channel,
                                                                              incoming.user_id)
-            else:
-                conversation = await conversations.lock(session, incoming.channel, incoming.user_id)
-                sender = _UNREAD  # with the update's taking out of the inbox, in one statement, below
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
-                if sender is _UNREAD:
-                    sender, taken = await senders.sender_taking(session, incoming.channel, incoming.user_id,
-                                                                incoming.inbox_id)
-                else:
+                if taken is None:
                     taken = await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id)
                 if not taken:
                     older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
@@ -110,9 +110,6 @@ class Core:
                 log.info("duplicate event %s/%s ignored", incoming.channel, incoming.event_key)
                 await uow.commit()
                 return Outcome(duplicate=True)
-            elif sender is _UNREAD:
-                sender = await senders.sender(session, incoming.channel, incoming.user_id)
-            assert sender is None or isinstance(sender, Sender)
             if sender is not None:
                 sender = await senders.unblocked(session, sender)
             locale = (
@@ -163,7 +160,6 @@ class Core:
 
 
 ATTEMPTS = 3
-_UNREAD = object()
 
 
 def addressed_to_us(ctx: Context) -> bool:

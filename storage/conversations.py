@@ -12,12 +12,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import db
+from storage import db, pg_begin
 from storage.models import Conversation, ProcessedEvent, utcnow
 
 _conversations = cast(Table, Conversation.__table__)
@@ -81,12 +81,31 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+async def take_lock(session: AsyncSession, channel: str, user_id: str) -> None:
+    """PostgreSQL: hold the conversation's lock (``pg_begin``) until the transaction ends: sent with BEGIN when
+    nothing was sent yet in this transaction (no round trip of its own), as a statement otherwise. What the
+    conversation and the sender are must be read by a later statement."""
+    connection = await db.connection(session)
+    key = pg_begin.conversation_key(channel, user_id)
+    raw = (await connection.get_raw_connection()).dbapi_connection
+    if isinstance(raw, pg_begin.LockingConnection) and not raw.begun:
+        raw.lock_on_begin = key
+    else:
+        await connection.execute(_ADVISORY_LOCK, {"key": key})
+
+
 async def lock(session: AsyncSession, channel: str, user_id: str) -> ConversationState:
     """The user's conversation, created if need be, locked against every other event of the same user.
 
     On SQLite the transaction already holds the write lock (BEGIN IMMEDIATE); on PostgreSQL the
-    row is locked with FOR UPDATE. The state must be read only after the lock is taken.
+    conversation's lock is taken (``take_lock``) and the row locked with FOR UPDATE. The state must be read
+    only after the lock is taken.
     """
+    if _dialect(session) == "postgresql":
+        await take_lock(session, channel, user_id)
     connection = await db.connection(session)
     params = {"channel": channel, "user": user_id}
     row = (await connection.execute(_LOCK, params)).first()

@@ -2,8 +2,9 @@
 
 SQLite (the embedded default) runs in WAL mode and takes the write lock when a
 transaction begins (``BEGIN IMMEDIATE``), so two events for one user are
-serialised by the database itself rather than interleaved. PostgreSQL locks the
-conversation row with ``SELECT ... FOR UPDATE`` instead (see ``conversations``).
+serialised by the database itself rather than interleaved. PostgreSQL takes an
+advisory lock on the conversation instead, sent with BEGIN (``pg_begin``,
+``conversations.take_lock``).
 
 On SQLite, statements run on the event loop's thread (``sqlite_inline``); long
 reads use a second engine that keeps aiosqlite's worker thread.
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from storage import sqlite_inline
+from storage import pg_begin, sqlite_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Connections PostgreSQL keeps open: more than the updates one process handles at once (16), with room for
@@ -46,6 +47,8 @@ def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None
     if not is_sqlite(url):
         # A dead host must not hang start-up for a minute.
         kwargs.setdefault("connect_args", {"timeout": 10})
+        # The conversation's lock taken with BEGIN (``pg_begin``).
+        kwargs.setdefault("module", pg_begin.dbapi())
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", pool_size or POSTGRES_POOL)
             kwargs.setdefault("max_overflow", 10)

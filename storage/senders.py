@@ -114,19 +114,6 @@ async def sender(session: AsyncSession, channel: str, external_id: str) -> Sende
     return of_row(row)
 
 
-_taken = inbox.TAKE.cte("taken")
-_SENDER_TAKING = select(select(_taken.c.id).scalar_subquery().label("taken"), *COLUMNS).select_from(joined(ONE_ROW))
-
-
-async def sender_taking(session: AsyncSession, channel: str, external_id: str,
-                        entry_id: int) -> tuple[Sender | None, bool]:
-    """PostgreSQL, where each statement is a round trip: the sender, and whether ``inbox.take`` took the
-    entry being handled, in one statement, after the conversation's lock as each did alone."""
-    row = (await (await db.connection(session)).execute(
-        _SENDER_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
-    return of_row(row), row.taken is not None
-
-
 _conversation = Conversation.__table__.alias("conversation")
 _CONVERSATION_AND_SENDER = (
     select(_conversation.c.id.label("conversation_id"), _conversation.c.flow, _conversation.c.step,
@@ -136,15 +123,34 @@ _CONVERSATION_AND_SENDER = (
 )
 
 
+_taken = inbox.TAKE.cte("taken")
+_CONVERSATION_SENDER_TAKING = _CONVERSATION_AND_SENDER.add_columns(
+    select(_taken.c.id).scalar_subquery().label("taken"))
+
+
 async def conversation_and_sender(session: AsyncSession, channel: str,
                                   external_id: str) -> tuple[ConversationState, Sender | None]:
-    """SQLite, where the transaction holds the write lock from its first statement (``BEGIN IMMEDIATE``):
-    the conversation (``conversations.lock``) and the sender read in one statement."""
+    """The conversation (``conversations.lock``) and the sender read in one statement, once the conversation is
+    locked: on SQLite the transaction holds the write lock from its first statement (``BEGIN IMMEDIATE``); on
+    PostgreSQL ``conversations.take_lock`` comes first."""
     row = (await (await db.connection(session)).execute(
         _CONVERSATION_AND_SENDER, {"channel": channel, "user": external_id})).one()
     if row.conversation_id is None:
         return await conversations.lock(session, channel, external_id), of_row(row)
     return conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), of_row(row)
+
+
+async def conversation_sender_taking(session: AsyncSession, channel: str, external_id: str,
+                                     entry_id: int) -> tuple[ConversationState, Sender | None, bool]:
+    """PostgreSQL, where each statement is a round trip: ``conversation_and_sender``, and whether
+    ``inbox.take`` took the entry being handled, in one statement, after ``conversations.take_lock``."""
+    row = (await (await db.connection(session)).execute(
+        _CONVERSATION_SENDER_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
+    taken = row.taken is not None
+    if row.conversation_id is None:
+        return await conversations.lock(session, channel, external_id), of_row(row), taken
+    return (conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), of_row(row),
+            taken)
 
 
 _UNBLOCK = update(_identities).where(_identities.c.id == bindparam("id_")).values(blocked_at=None)
