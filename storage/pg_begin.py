@@ -62,6 +62,14 @@ class LockingConnection(AsyncAdapt_asyncpg_connection):
         super().__init__(*args, **kwargs)
         self.lock_on_begin: int | None = None
 
+    def commit(self) -> None:
+        self.lock_on_begin = None  # a lock asked for and never sent must not fall on the next transaction
+        super().commit()
+
+    def rollback(self) -> None:
+        self.lock_on_begin = None  # (the pool rolls back every connection handed back to it)
+        super().rollback()
+
     @property
     def begun(self) -> bool:
         """Whether a transaction was begun on the server (by a statement of the current one)."""

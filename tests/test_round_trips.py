@@ -260,3 +260,18 @@ async def test_on_postgresql_an_event_waits_for_the_conversation_and_then_reads_
     # The registration and the conversation as the first event left them: read after the lock, not before.
     state, sender = await asyncio.wait_for(waiting, 10)
     assert state.flow == "report" and sender is not None and sender.display_name == "Lò Văn Páo"
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's lock")
+async def test_a_lock_asked_for_and_never_sent_does_not_fall_on_the_next_transaction() -> None:
+    database = Database(TEST_DB_URL, pool_size=1, max_overflow=0)
+    try:
+        async with database.unit_of_work() as uow:
+            await conversations.take_lock(uow.session, "telegram", "556")  # and then nothing is run
+        async with database.unit_of_work() as uow:  # the same pooled connection
+            await uow.session.execute(text("SELECT 1"))
+            held = await uow.session.scalar(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"))
+        assert held == 0
+    finally:
+        await database.dispose()
