@@ -319,9 +319,9 @@ async def look_alikes(session: AsyncSession, values: dict[str, Any]) -> LookAlik
 _MINE, _THEIRS, _UNIT = aliased(TwinningPair, name="mine"), aliased(TwinningPair, name="theirs"), aliased(Unit)
 
 
-def twinned_units(unit_id: int | BindParameter[int]) -> CompoundSelect:
-    """Units twinned with the same partner as ``unit_id`` (its own pairs' partner name and country), or
-    with it: a pair of one naming the other as its partner."""
+def twinned_units(unit_id: BindParameter[int]) -> CompoundSelect:
+    """Units twinned with the same partner as the unit ``unit_id`` stands for (its own pairs' partner name and
+    country), or with it: a pair of one naming the other as its partner."""
     mine, theirs, unit = _MINE, _THEIRS, _UNIT
     return union(
         select(theirs.unit_id).join(mine, and_(mine.partner_name == theirs.partner_name,
