@@ -29,7 +29,7 @@ from handlers.annual_report import (
 )
 from handlers.commands import REPORTERS, command
 from handlers.context import Context
-from handlers.events import OutFile, Reply
+from handlers.events import DOCX_MIME_TYPE, XLSX_MIME_TYPE, OutFile, Reply
 from handlers.figures import SCOPE_FILTERS, OutOfScope
 from handlers.filters import Period, parse_period, parse_query, split_args
 from handlers.i18n import N_, Safe, Translator
@@ -201,8 +201,8 @@ def files(report: AnnualReport) -> tuple[OutFile, OutFile]:
     from handlers import annual_docx, annual_xlsx
 
     stem = file_stem(report)
-    return (OutFile(f"{stem}.docx", annual_docx.render_docx(report), annual_docx.MIME_TYPE),
-            OutFile(f"{stem}.xlsx", annual_xlsx.render_xlsx(report), annual_xlsx.MIME_TYPE))
+    return (OutFile(f"{stem}.docx", annual_docx.render_docx(report), DOCX_MIME_TYPE),
+            OutFile(f"{stem}.xlsx", annual_xlsx.render_xlsx(report), XLSX_MIME_TYPE))
 
 
 @job("annual")

@@ -24,7 +24,6 @@ from docx.text.paragraph import Paragraph
 
 from handlers.annual_report import AnnualReport, Frac, Table, number, period_title, summary, tables
 
-MIME_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "Times New Roman"
 FILL = "…………………………………………………………………………………………………………"
 

@@ -14,7 +14,6 @@ from openpyxl.utils import get_column_letter
 
 from handlers.annual_report import AnnualReport, Frac, Table, period_title, tables
 
-MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHOLE = "trên tổng số"
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="E7E6E6")

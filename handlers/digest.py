@@ -17,7 +17,7 @@ from handlers.annual_report import cluster_subject, year_progress
 from handlers.commands import action, command
 from handlers.context import Context
 from handlers.digest_chart import render_chart
-from handlers.events import Option, OutFile, Reply
+from handlers.events import XLSX_MIME_TYPE, Option, OutFile, Reply
 from handlers.figures import rate_lines
 from handlers.i18n import N_, Safe, Translator, esc
 from handlers.jobs import JobContext, job
@@ -36,7 +36,6 @@ from storage.rates import Rate
 from storage.scope import Scope
 from storage.stats import Breakdown, Figures
 
-XLSX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COORDINATING = frozenset({"coordinator", "admin"})
 DESCRIPTION_LENGTH = 140
 # Units that never reported are counted rather than named once there are more than this (/silent names them):

@@ -71,6 +71,10 @@ class Option:
     word: str = ""  # what to type for it where options are typed and numbers would be read as the answer
 
 
+XLSX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 @dataclass(frozen=True)
 class OutFile:
     filename: str

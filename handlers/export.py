@@ -14,13 +14,12 @@ from sqlalchemy import func, select
 from handlers import offload, totals
 from handlers.commands import command
 from handlers.context import Context
-from handlers.events import OutFile, Reply
+from handlers.events import XLSX_MIME_TYPE, OutFile, Reply
 from handlers.figures import COORDINATING, asked_period
 from handlers.filters import Period
 from handlers.i18n import N_, Safe, Translator
 from handlers.jobs import JobContext, job
 from handlers.report_form import COUNTRIES, FIELDS, KINDS
-from handlers.spreadsheet import MIME_TYPE, Columns, ReportsWorkbook
 from storage import stats
 from storage.db import reading_apart
 from storage.digests import ReportRow, report_rows, report_rows_query
@@ -82,7 +81,8 @@ async def build_export(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterat
     content, written = await offload.run(export_workbook, job_ctx.db.url, args, t)
     filename = f"twinbot-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
     caption = t.plural("{n} report · {scope}", "{n} reports · {scope}", written, scope=args["label"])
-    yield Reply(text=Safe(t("✅ Spreadsheet ready.")), files=(OutFile(filename, content, MIME_TYPE, caption=caption),))
+    yield Reply(text=Safe(t("✅ Spreadsheet ready.")),
+                files=(OutFile(filename, content, XLSX_MIME_TYPE, caption=caption),))
 
 
 def export_workbook(url: str, args: dict[str, Any], t: Translator) -> tuple[bytes, int]:
@@ -91,6 +91,10 @@ def export_workbook(url: str, args: dict[str, Any], t: Translator) -> tuple[byte
 
 
 async def _export_workbook(url: str, args: dict[str, Any], t: Translator) -> tuple[bytes, int]:
+    # openpyxl (and numpy, PIL, lxml with it) only where a workbook is written: about 38 MB and 0.2 s less in each bot
+    # process, which never writes one itself.
+    from handlers.spreadsheet import Columns, ReportsWorkbook
+
     period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), "")
     scope = Scope.from_dict(args["scope"])
     with tempfile.TemporaryFile() as spool:

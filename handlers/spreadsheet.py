@@ -46,7 +46,6 @@ from storage.digests import ReportRow
 from storage.models import Report
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-MIME_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 REPORTS_SHEET = N_("Reports")
 SUMMARY_SHEET = N_("Summary")
