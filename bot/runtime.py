@@ -18,12 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from sqlalchemy.exc import DBAPIError
 
+from bot.working import showing_work
 from handlers import jobs
 from handlers.core import Core
 from handlers.events import Incoming, Outcome, Reply, reply_of
@@ -67,7 +69,8 @@ class Channel(Protocol):
     async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None: ...
 
     async def working(self, chat_id: str) -> None:
-        """A sign that slow work is under way (a chat action), where the messenger has one."""
+        """A sign that slow work is under way (a chat action), where the messenger has one. A channel whose sign
+        fades may say how often to show it again while the work goes on, as ``working_every`` (seconds)."""
 
 
 class Acks:
@@ -367,11 +370,12 @@ class Runtime:
                     while done < len(entry.items):
                         item = entry.items[done]
                         if "job" in item:
-                            with contextlib.suppress(Exception):
-                                await channel.working(entry.chat_id)
                             locale = item.get("locale") or self.config.default_locale
-                            async for reply in jobs.run(item, self.core.db, self.config):
-                                await channel.send(entry.chat_id, reply, locale)
+                            async with showing_work(functools.partial(channel.working, entry.chat_id),
+                                                    getattr(channel, "working_every", None)) as sent:
+                                async for reply in jobs.run(item, self.core.db, self.config):
+                                    await channel.send(entry.chat_id, reply, locale)
+                                    sent()
                         else:
                             await self._send_item(channel, entry.chat_id, item)
                         done += 1

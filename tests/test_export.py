@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 
+from handlers import offload
 from handlers.core import Core
 from storage.db import Database
 from tests.conftest import Clock
@@ -69,6 +72,42 @@ async def test_export_over_telegram_sends_a_document(core: Core, db: Database, c
         [document] = [c for c in calls if c.method == "sendDocument"]
         assert document.params["document"]["filename"].endswith(".xlsx")
         assert document.params["caption"] == "1 report · cluster 2"
+        assert tg.stub.violations == []
+
+
+async def test_the_sign_of_work_stays_up_until_the_file_is_sent(
+        core: Core, db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram shows "sending a file…" for five seconds at most and clears it at the bot's next message: while a
+    spreadsheet is being written the bot shows it again and again, and stops once the file is sent."""
+    import handlers.spreadsheet
+    from bot.channels import telegram
+    from tests.test_contention import Held, until
+
+    monkeypatch.setattr(telegram.TelegramChannel, "working_every", 0.05)
+    held = Held(handlers.spreadsheet.ReportsWorkbook.finish)
+    monkeypatch.setattr(handlers.spreadsheet.ReportsWorkbook, "finish", held.as_method())
+    await report(db, clock, "LCA-DBP-CKQT-LAO-CAI", day=clock().date())
+    async with TelegramHarness(core) as tg:
+        user = tg.user(3003)
+        await user.send(f"/start {await make_invite(db, clock, role='coordinator', unit=None, cluster=2)}")
+        before = len(tg.stub.calls)
+
+        def calls() -> list[str]:
+            return [c.method for c in tg.stub.calls[before:] if c.params.get("chat_id") == 3003]
+
+        with offload.use_threads():
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(user.message("/export week"))])  # type: ignore[list-item]
+            await held.wait_entered()
+            # "Preparing…" cleared the first sign; while the file is being written the sign comes back, again
+            # and again.
+            await until(lambda: calls()[calls().index("sendMessage"):].count("sendChatAction") >= 3 or [])
+            held.release()
+            await tg.runtime.settle()
+        sent = calls()
+        last_sign = len(sent) - 1 - sent[::-1].index("sendChatAction")
+        assert sent[0] == "sendChatAction" and last_sign < sent.index("sendDocument"), sent
+        await asyncio.sleep(0.3)  # six times the interval: no sign after the file
+        assert calls() == sent
         assert tg.stub.violations == []
 
 

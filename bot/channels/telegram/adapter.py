@@ -108,6 +108,8 @@ def received(update: dict[str, Any], parsed: Update | None = None) -> Received |
 
 class TelegramChannel:
     name = CHANNEL
+    # Telegram shows a chat action for five seconds at most (bot/working.py).
+    working_every = 4.0
 
     def __init__(self, bot: Bot, clock: Callable[[], dt.datetime]) -> None:
         self.bot = bot
