@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -263,7 +264,7 @@ class Runtime:
             await self._forget(entry)
             await channel.acknowledge(token, None)
             return
-        incoming = _with_inbox_id(incoming, entry.id)
+        incoming = dataclasses.replace(incoming, inbox_id=entry.id)
         if attempts > inbox.MAX_ATTEMPTS and stored_at is not None \
                 and self._now() - stored_at >= inbox.GIVE_UP_AFTER:
             # A worker died each time it began this one, for minutes: apologise (so the sender knows to
@@ -288,8 +289,9 @@ class Runtime:
             if waited > self.config.lease.total_seconds() * 2:
                 log.warning("update %s/%s waited %.0f s for %s; handled anyway", entry.channel, entry.id,
                             waited, outcome.waiting_for)
-                incoming = _with_inbox_id(incoming, None)
-                await self._forget(entry)
+                # Still taken out of the inbox by the transaction handling it: it was recorded as seen when
+                # stored, so handled as an update from nowhere it would be dropped as a repeat, unanswered.
+                incoming = dataclasses.replace(incoming, out_of_turn=True)
                 continue
             in_hand = self._in_hand.get(outcome.waiting_for)
             if in_hand is not None:
@@ -513,12 +515,6 @@ class Runtime:
             except Exception:
                 log.exception("could not hand back unfinished work; it is taken over when its lease runs out")
         await self.acks.close()
-
-
-def _with_inbox_id(incoming: Incoming, entry_id: int | None) -> Incoming:
-    from dataclasses import replace
-
-    return replace(incoming, inbox_id=entry_id)
 
 
 Sleep = Callable[[float], Awaitable[Any]]

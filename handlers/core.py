@@ -86,7 +86,7 @@ class Core:
                 # Taken with BEGIN (SQLite's transaction holds the lock from its start): what follows reads the
                 # conversation as the previous event of this user left it.
                 await conversations.take_lock(session, incoming.channel, incoming.user_id)
-            if incoming.inbox_id is not None and not self.db.is_sqlite:
+            if incoming.inbox_id is not None and not self.db.is_sqlite and not incoming.out_of_turn:
                 # The conversation, the sender and the update's taking out of the inbox in one statement.
                 conversation, sender, taken = await senders.conversation_sender_taking(
                     session, incoming.channel, incoming.user_id, incoming.inbox_id)
@@ -96,10 +96,11 @@ class Core:
             if incoming.inbox_id is not None:
                 # Stored updates were recorded as seen when stored: taking it out of the inbox is the check.
                 if taken is None:
-                    taken = await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id)
+                    taken = await inbox.take(session, incoming.channel, incoming.user_id, incoming.inbox_id,
+                                             out_of_turn=incoming.out_of_turn)
                 if not taken:
-                    older = await inbox.older_waiting(session, incoming.channel, incoming.user_id,
-                                                      incoming.inbox_id)
+                    older = None if incoming.out_of_turn else await inbox.older_waiting(
+                        session, incoming.channel, incoming.user_id, incoming.inbox_id)
                     if older is not None:
                         return Outcome(waiting_for=older)
                     log.info("event %s/%s was handled already", incoming.channel, incoming.event_key)

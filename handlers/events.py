@@ -52,6 +52,9 @@ class Incoming:
     language_code: str | None = None
     private_chat: bool = True
     inbox_id: int | None = None  # the stored update this came from, deleted by the transaction handling it
+    # Handled although an older stored update of the conversation still waits (held for minutes by a worker
+    # that never finishes it; see ``Runtime._handle``): taken out of the inbox all the same.
+    out_of_turn: bool = False
     abilities: Abilities = Abilities()
 
     @property

@@ -148,6 +148,7 @@ TAKE = (delete(_inbox)
                                            _older.c.user_key == bindparam("user"),
                                            _older.c.id < bindparam("id_")).exists())
          .returning(_inbox.c.id))
+_TAKE_OUT_OF_TURN = delete(_inbox).where(_inbox.c.id == bindparam("id_")).returning(_inbox.c.id)
 
 
 async def done(session: AsyncSession, entry_id: int) -> None:
@@ -155,11 +156,14 @@ async def done(session: AsyncSession, entry_id: int) -> None:
     await (await db.connection(session)).execute(_DONE, {"id_": entry_id})
 
 
-async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int) -> bool:
+async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int, *,
+               out_of_turn: bool = False) -> bool:
     """Take the entry out of the inbox for the transaction handling it; False when an older entry of the
-    conversation waits (``older_waiting`` says which) or the entry is gone (another worker handled it)."""
+    conversation waits (``older_waiting`` says which; not asked ``out_of_turn``) or the entry is gone (another
+    worker handled it)."""
     connection = await db.connection(session)
-    taken = (await connection.execute(TAKE, {"id_": entry_id, "channel": channel, "user": user_key})).first()
+    statement = _TAKE_OUT_OF_TURN if out_of_turn else TAKE
+    taken = (await connection.execute(statement, {"id_": entry_id, "channel": channel, "user": user_key})).first()
     return taken is not None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
@@ -270,6 +271,26 @@ async def test_updates_of_one_officer_are_handled_in_the_order_they_came_across_
     assert data is not None and data["draft"]["values"]["kind"] == "donation"
     assert data["draft"]["values"]["date"] == "2026-11-22"
     assert await count(db, Report) == 0
+
+
+async def test_an_update_held_up_for_minutes_by_an_older_one_is_answered_all_the_same(
+        tg: TelegramHarness, db: Database, clock: Clock, config: CoreConfig) -> None:
+    """An older update of the conversation stays claimed by a worker that never finishes it (its lease renewed
+    for ever): after twice the lease the newer one is handled anyway, answered, and taken out of the inbox."""
+    user = await registered(tg, db, clock)
+    await user.tap("Report an activity")
+    stuck, newer = user.message("2"), user.message("/help")
+    async with db.unit_of_work() as uow:
+        await inbox.store(uow.session, telegram.CHANNEL, [telegram.received(stuck)],  # type: ignore[list-item]
+                          owner="host-a", now=clock(), lease=dt.timedelta(days=1))
+        await uow.commit()
+    tg.use_core(Core(db, dataclasses.replace(config, worker="host-b", lease=dt.timedelta(seconds=0.1))))
+    before = len(tg.stub.calls)
+    said = text(await asyncio.wait_for(tg.feed(newer), 10))
+    assert "/report" in said, tg.stub.calls[before:]  # the help, not silence
+    async with db.unit_of_work() as uow:
+        left = (await uow.session.execute(select(InboxEntry.owner))).scalars().all()
+    assert left == ["host-a"]  # the stuck one waits for its worker; the newer one is gone, handled
 
 
 # --- digests: a worker killed between the messenger's answer and its record -------------------------
