@@ -49,6 +49,9 @@ def create_engine(url: str, *, inline: bool = True, pool_size: int | None = None
         kwargs.setdefault("connect_args", {"timeout": 10})
         # The conversation's lock taken with BEGIN (``pg_begin``).
         kwargs.setdefault("module", pg_begin.dbapi())
+        # Whatever the server's default: an event reads after its conversation's lock what the previous event
+        # committed, which a snapshot taken before the lock was granted (REPEATABLE READ) would not show.
+        kwargs.setdefault("isolation_level", "READ COMMITTED")
         if "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", pool_size or POSTGRES_POOL)
             kwargs.setdefault("max_overflow", 10)

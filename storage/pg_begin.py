@@ -78,8 +78,14 @@ class LockingConnection(AsyncAdapt_asyncpg_connection):
     async def _start_transaction(self) -> None:
         key, self.lock_on_begin = self.lock_on_begin, None
         begin = _BEGIN.get(self.isolation_level)
-        if key is None or begin is None or self.readonly or self.deferrable:
+        if key is None:
             await super()._start_transaction()
+            return
+        if begin is None or self.readonly or self.deferrable:
+            # Not the connection events run on (a reader's, or another isolation): the lock all the same, as a
+            # statement of its own, never silently dropped.
+            await super()._start_transaction()
+            await self._connection.execute(f"SELECT pg_advisory_xact_lock({int(key)})")
             return
         connection: Any = self._connection  # asyncpg's
         # Counted as begun before it is sent: if the task is cancelled meanwhile, BEGIN may have reached the

@@ -275,3 +275,28 @@ async def test_a_lock_asked_for_and_never_sent_does_not_fall_on_the_next_transac
         assert held == 0
     finally:
         await database.dispose()
+
+
+@pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's lock")
+async def test_events_lock_and_read_committed_whatever_the_servers_default_isolation() -> None:
+    """A server (or database, or role) whose default is REPEATABLE READ: events still run READ COMMITTED, so
+    the read after the lock sees the previous event's commit, and hold the lock, also on a connection a long
+    read used before; a lock asked for in a reader's transaction is taken all the same, never dropped."""
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+    database = Database(TEST_DB_URL, pool_size=1, max_overflow=0, connect_args={
+        "timeout": 10, "server_settings": {"default_transaction_isolation": "repeatable read"}})
+    try:
+        for _ in range(2):  # a fresh connection, then the one the reader below used
+            async with database.unit_of_work() as uow:
+                await conversations.take_lock(uow.session, "telegram", "557")
+                assert await uow.session.scalar(text("SHOW transaction_isolation")) == "read committed"
+                assert await uow.session.scalar(held) == 1
+                await uow.commit()
+            async with database.reader() as session:
+                assert await session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
+        async with database.reader() as session:
+            await conversations.take_lock(session, "telegram", "557")
+            await session.execute(text("SELECT 1"))
+            assert await session.scalar(held) == 1
+    finally:
+        await database.dispose()
