@@ -78,6 +78,7 @@ class LockingConnection(AsyncAdapt_asyncpg_connection):
     async def _start_transaction(self) -> None:
         key, self.lock_on_begin = self.lock_on_begin, None
         begin = _BEGIN.get(self.isolation_level)
+        connection: Any = self._connection  # asyncpg's
         if key is None:
             await super()._start_transaction()
             return
@@ -85,9 +86,11 @@ class LockingConnection(AsyncAdapt_asyncpg_connection):
             # Not the connection events run on (a reader's, or another isolation): the lock all the same, as a
             # statement of its own, never silently dropped.
             await super()._start_transaction()
-            await self._connection.execute(f"SELECT pg_advisory_xact_lock({int(key)})")
+            try:
+                await connection.execute(f"SELECT pg_advisory_xact_lock({int(key)})")
+            except Exception as error:
+                self._handle_exception(error)  # as SQLAlchemy's errors; the transaction is rolled back on close
             return
-        connection: Any = self._connection  # asyncpg's
         # Counted as begun before it is sent: if the task is cancelled meanwhile, BEGIN may have reached the
         # server, and closing the session must then send ROLLBACK (a stray one is only a warning), or the
         # pooled connection would keep the conversation locked.
