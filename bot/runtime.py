@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 # time; PostgreSQL has its pool), and while the limit is reached polling waits, so the next getUpdates
 # fetches a batch instead of one update per round trip.
 CONCURRENCY = 16
+# After a failed store, when to look for updates it stored all the same (seconds, one pause after another): by
+# the last one the lease has about run out and the sweeper would find them anyway.
+PICK_UP_PAUSES = (0.5, 1, 2, 4, 8, 15, 30)
 # Deferred work (exports, digests' files) done at once by one process: each holds a read and a thread.
 JOB_SLOTS = 2
 SWEEP_INTERVAL = 2.0
@@ -143,6 +146,7 @@ class Runtime:
         # Updates waiting to be stored (see ``receive``), and the task storing them.
         self._to_store: list[tuple[str, list[Received], asyncio.Future[list[Entry]]]] = []
         self._storing: asyncio.Task[None] | None = None
+        self._picking_up: asyncio.Task[None] | None = None  # see ``_pick_up_own``
 
     @property
     def config(self) -> Any:
@@ -203,6 +207,7 @@ class Runtime:
                     stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("store cut short"))
             if not isinstance(exc, Exception):
                 raise
+            self._pick_up_soon()
             return
         for entry in entries:  # in the order stored
             self.submit(entry)
@@ -211,6 +216,26 @@ class Runtime:
                 # An entry carries the payload it was stored from: the caller's own (not those it repeated).
                 payloads = {id(item.payload) for item in received}
                 stored.set_result([entry for entry in entries if id(entry.payload) in payloads])
+
+    def _pick_up_soon(self) -> None:
+        if self.accepting and (self._picking_up is None or self._picking_up.done()):
+            self._picking_up = asyncio.create_task(self._pick_up_own(), name="twinbot-pick-up")
+
+    async def _pick_up_own(self) -> None:
+        """After a store failed. It may have reached the database all the same (PostgreSQL ran the statement
+        and the connection broke before its answer came back): those updates are then stored, claimed by this
+        worker, and their redelivery is recognised as seen, so nobody would handle them before this worker's
+        lease ran out. As soon as the database answers again, this worker takes up what it holds."""
+        for pause in PICK_UP_PAUSES:
+            await asyncio.sleep(pause)
+            try:
+                entries = await self._claim_inbox(resume=True)
+            except Exception:
+                continue
+            for entry in entries:  # oldest first
+                if self.accepting and entry.id not in self._in_hand:
+                    self.submit(entry)
+            return
 
     def submit(self, entry: Entry) -> None:
         """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""
@@ -487,9 +512,10 @@ class Runtime:
         """Take nothing new; finish what is in hand within ``grace`` seconds; hand the rest back, so that this
         worker or another takes it at once."""
         self.accepting = False
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
+        for background in (self._sweeper, self._picking_up):
+            if background is not None:
+                background.cancel()
+                await asyncio.gather(background, return_exceptions=True)
         if self._storing is not None:
             # Updates being stored were taken: their callers answer once they are in (or failed).
             await asyncio.gather(self._storing, return_exceptions=True)

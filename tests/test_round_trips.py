@@ -233,6 +233,38 @@ async def test_when_a_store_fails_every_update_waiting_for_it_is_refused_and_non
         assert [call for call in calls if call.method == "sendMessage"]
 
 
+async def test_a_store_that_failed_after_reaching_the_database_is_answered_at_once_and_only_once(
+        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store ran, then its answer was lost (the connection broke): the caller is told it failed, the update
+    is stored all the same, claimed by this worker, and its redelivery is recognised as seen. The worker takes
+    it up as soon as the database answers, not a lease later, and answers it once."""
+    real_store = inbox.store
+    failures = [1]
+
+    async def stored_then_lost(session: Any, *args: Any, **kwargs: Any) -> Any:
+        entries = await real_store(session, *args, **kwargs)
+        if failures:
+            failures.pop()
+            await session.commit()
+            raise ConnectionResetError("connection lost")
+        return entries
+
+    monkeypatch.setattr(inbox, "store", stored_then_lost)
+    async with TelegramHarness(core) as tg:
+        user = tg.user(3010)
+        update = user.message("/help")
+        with pytest.raises(ConnectionResetError):  # not acknowledged: the messenger sends it again
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(update)])  # type: ignore[list-item]
+        async with asyncio.timeout(10):  # the clock stands still: no lease runs out meanwhile
+            while not texts(tg.stub.calls):  # noqa: ASYNC110 - waiting for the stand-in's record
+                await asyncio.sleep(0.05)
+        again = await tg.feed(update)  # the redelivery
+        assert texts(again) == []
+        assert len(texts(tg.stub.calls)) == 1
+        async with db.unit_of_work() as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
+
+
 @pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's lock")
 async def test_on_postgresql_an_event_waits_for_the_conversation_and_then_reads_what_the_last_one_committed(
         db: Database, clock: Clock) -> None:
