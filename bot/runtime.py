@@ -72,9 +72,10 @@ class Channel(Protocol):
 
     async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None: ...
 
-    async def working(self, chat_id: str) -> None:
-        """A sign that slow work is under way (a chat action), where the messenger has one. A channel whose sign
-        fades may say how often to show it again while the work goes on, as ``working_every`` (seconds)."""
+    async def working(self, chat_id: str, *, files: bool = True) -> None:
+        """A sign that slow work is under way (a chat action), where the messenger has one; ``files``: the work
+        ends in files ("sending a file…"), else in text ("typing…"). A channel whose sign fades may say how
+        often to show it again while the work goes on, as ``working_every`` (seconds)."""
 
 
 class Acks:
@@ -398,8 +399,8 @@ class Runtime:
                         item = entry.items[done]
                         if "job" in item:
                             locale = item.get("locale") or self.config.default_locale
-                            async with showing_work(functools.partial(channel.working, entry.chat_id),
-                                                    getattr(channel, "working_every", None)) as sent:
+                            sign = functools.partial(channel.working, entry.chat_id, files=jobs.sends_files(item))
+                            async with showing_work(sign, getattr(channel, "working_every", None)) as sent:
                                 async for reply in jobs.run(item, self.core.db, self.config):
                                     await channel.send(entry.chat_id, reply, locale)
                                     sent()

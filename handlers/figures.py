@@ -124,7 +124,7 @@ async def stats_cmd(ctx: Context, args: str) -> None:
               scope=scope.as_dict(), today=ctx.today.isoformat())
 
 
-@job("stats")
+@job("stats", files=False)
 async def stats_job(job_ctx: JobContext, args: dict[str, Any]) -> AsyncIterator[Reply]:
     t = job_ctx.t
     period = Period(dt.date.fromisoformat(args["start"]), dt.date.fromisoformat(args["end"]), args["label"])

@@ -35,16 +35,25 @@ class JobContext:
 
 Job = Callable[[JobContext, dict[str, Any]], AsyncIterator[Reply]]
 JOBS: dict[str, Job] = {}
+_TEXT_ONLY: set[str] = set()
 
 
-def job(name: str) -> Callable[[Job], Job]:
+def job(name: str, *, files: bool = True) -> Callable[[Job], Job]:
+    """Registers a job; ``files``: whether it ends in files, which the messenger's sign of work then announces
+    ("sending a file…" rather than "typing…")."""
     def register(function: Job) -> Job:
         if name in JOBS:
             raise ValueError(f"job {name!r} registered twice")
         JOBS[name] = function
+        if not files:
+            _TEXT_ONLY.add(name)
         return function
 
     return register
+
+
+def sends_files(item: dict[str, Any]) -> bool:
+    return item.get("job") not in _TEXT_ONLY
 
 
 async def run(item: dict[str, Any], db: Database, config: CoreConfig) -> AsyncIterator[Reply]:

@@ -61,7 +61,7 @@ class ToyChannel:
     async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None:
         return None
 
-    async def working(self, chat_id: str) -> None:
+    async def working(self, chat_id: str, *, files: bool = True) -> None:
         return None
 
 

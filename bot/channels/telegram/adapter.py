@@ -151,6 +151,6 @@ class TelegramChannel:
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             raise Refused(exc.message) from None
 
-    async def working(self, chat_id: str) -> None:
-        await self.bot.send_chat_action(chat_id, "upload_document")
+    async def working(self, chat_id: str, *, files: bool = True) -> None:
+        await self.bot.send_chat_action(chat_id, "upload_document" if files else "typing")
 

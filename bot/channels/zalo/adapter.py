@@ -237,8 +237,8 @@ class ZaloChannel:
     async def set_menu(self, chat_id: str, role: str | None, locale: str) -> None:
         return None  # Zalo bots have no command menu
 
-    async def working(self, chat_id: str) -> None:
-        await self.client.send_chat_action(chat_id, "typing")
+    async def working(self, chat_id: str, *, files: bool = True) -> None:
+        await self.client.send_chat_action(chat_id, "typing")  # Zalo's only action so far
 
     async def send_texts(self, chat_id: str, texts: list[str]) -> None:
         for text in texts:
