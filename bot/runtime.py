@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 # time; PostgreSQL has its pool), and while the limit is reached polling waits, so the next getUpdates
 # fetches a batch instead of one update per round trip.
 CONCURRENCY = 16
-# After a failed store, when to look for updates it stored all the same (seconds, one pause after another): by
-# the last one the lease has about run out and the sweeper would find them anyway.
+# After a failed store, when to look for updates it stored all the same (seconds, one pause after another; each
+# new failure starts over): by the last one the lease has about run out and the sweeper would find them anyway.
 PICK_UP_PAUSES = (0.5, 1, 2, 4, 8, 15, 30)
 # Deferred work (exports, digests' files) done at once by one process: each holds a read and a thread.
 JOB_SLOTS = 2
@@ -147,7 +147,11 @@ class Runtime:
         # Updates waiting to be stored (see ``receive``), and the task storing them.
         self._to_store: list[tuple[str, list[Received], asyncio.Future[list[Entry]]]] = []
         self._storing: asyncio.Task[None] | None = None
-        self._picking_up: asyncio.Task[None] | None = None  # see ``_pick_up_own``
+        # Updates of failed stores, perhaps stored all the same (see ``_pick_up_own``): (channel, event key) ->
+        # until when to look for them (the loop's clock); the task looking, and the sign that there are more.
+        self._to_pick_up: dict[tuple[str, str], float] = {}
+        self._picking_up: asyncio.Task[None] | None = None
+        self._more_to_pick_up = asyncio.Event()
 
     @property
     def config(self) -> Any:
@@ -208,7 +212,7 @@ class Runtime:
                     stored.set_exception(exc if isinstance(exc, Exception) else RuntimeError("store cut short"))
             if not isinstance(exc, Exception):
                 raise
-            self._pick_up_soon()
+            self._pick_up_soon(channel, [item for received, _stored in batch for item in received])
             return
         for entry in entries:  # in the order stored
             self.submit(entry)
@@ -218,25 +222,45 @@ class Runtime:
                 payloads = {id(item.payload) for item in received}
                 stored.set_result([entry for entry in entries if id(entry.payload) in payloads])
 
-    def _pick_up_soon(self) -> None:
-        if self.accepting and (self._picking_up is None or self._picking_up.done()):
+    def _pick_up_soon(self, channel: str, received: list[Received]) -> None:
+        if not self.accepting:
+            return
+        until = asyncio.get_running_loop().time() + self.config.lease.total_seconds()
+        for item in received:
+            self._to_pick_up[(channel, item.event_key)] = until
+        self._more_to_pick_up.set()
+        if self._picking_up is None or self._picking_up.done():
             self._picking_up = asyncio.create_task(self._pick_up_own(), name="twinbot-pick-up")
 
     async def _pick_up_own(self) -> None:
-        """After a store failed. It may have reached the database all the same (PostgreSQL ran the statement
-        and the connection broke before its answer came back): those updates are then stored, claimed by this
-        worker, and their redelivery is recognised as seen, so nobody would handle them before this worker's
-        lease ran out. As soon as the database answers again, this worker takes up what it holds."""
-        for pause in PICK_UP_PAUSES:
-            await asyncio.sleep(pause)
+        """After a store failed. It may have reached the database all the same (PostgreSQL ran the statement,
+        or is still running it, and the connection broke before its answer came back): those updates are then
+        stored, claimed by this worker, and their redelivery is recognised as seen, so nobody would handle them
+        before this worker's lease ran out. This worker looks for them itself, soon and then less often, until
+        that lease would have run out, and takes up those it finds."""
+        step = 0
+        while self._to_pick_up:
+            self._more_to_pick_up.clear()
             try:
-                entries = await self._claim_inbox(resume=True)
-            except Exception:
-                continue
-            for entry in entries:  # oldest first
-                if self.accepting and entry.id not in self._in_hand:
-                    self.submit(entry)
-            return
+                async with asyncio.timeout(PICK_UP_PAUSES[min(step, len(PICK_UP_PAUSES) - 1)]):
+                    await self._more_to_pick_up.wait()
+                step = 0  # another store failed: its updates are looked for soon, then less often
+                await asyncio.sleep(PICK_UP_PAUSES[0])
+            except TimeoutError:
+                step += 1
+            now = asyncio.get_running_loop().time()
+            self._to_pick_up = {key: until for key, until in self._to_pick_up.items() if until > now}
+            by_channel: dict[str, list[str]] = {}
+            for channel, event_key in self._to_pick_up:
+                by_channel.setdefault(channel, []).append(event_key)
+            for channel, event_keys in by_channel.items():
+                try:
+                    entries = await self._claim_inbox(resume=True, channels=(channel,), event_keys=event_keys)
+                except Exception:
+                    continue  # the database is not back yet
+                for entry in entries:  # oldest first
+                    if self.accepting and entry.id not in self._in_hand:
+                        self.submit(entry)
 
     def submit(self, entry: Entry) -> None:
         """Handle an entry after the ones of its conversation already in hand (in the order submitted)."""
@@ -451,11 +475,14 @@ class Runtime:
 
     # --- taking over and resuming ------------------------------------------------------------------
 
-    async def _claim_inbox(self, *, resume: bool = False, entry_id: int | None = None) -> list[Entry]:
+    async def _claim_inbox(self, *, resume: bool = False, entry_id: int | None = None,
+                           channels: tuple[str, ...] | None = None,
+                           event_keys: list[str] | None = None) -> list[Entry]:
         async with self.core.db.unit_of_work() as uow:
             entries = await inbox.claim(uow.session, owner=self.config.worker, now=self._now(),
-                                        lease=self.config.lease, channels=self.names, resume=resume,
-                                        entry_id=entry_id)
+                                        lease=self.config.lease, channels=channels or self.names, resume=resume,
+                                        entry_id=entry_id, event_keys=event_keys,
+                                        limit=max(100, len(event_keys or ())))
             await uow.commit()
         return entries
 

@@ -175,9 +175,10 @@ async def older_waiting(session: AsyncSession, channel: str, user_key: str, entr
 
 async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: dt.timedelta,
                 channels: tuple[str, ...], limit: int = 100, resume: bool = False,
-                entry_id: int | None = None) -> list[Entry]:
+                entry_id: int | None = None, event_keys: list[str] | None = None) -> list[Entry]:
     """Entries nobody holds any more (their worker's lease ran out, or it handed them back), oldest first;
-    with ``resume``, also those ``owner`` held before it restarted. ``entry_id`` claims that one only."""
+    with ``resume``, also those ``owner`` held before it restarted. ``entry_id`` claims that one only,
+    ``event_keys`` those of these updates only."""
     free = or_(_inbox.c.claimed_until.is_(None), _inbox.c.claimed_until < now)
     if resume:
         free = or_(free, _inbox.c.owner == owner)
@@ -186,6 +187,8 @@ async def claim(session: AsyncSession, *, owner: str, now: dt.datetime, lease: d
              .where(free, _inbox.c.channel.in_(channels)).order_by(_inbox.c.id).limit(limit))
     if entry_id is not None:
         query = query.where(_inbox.c.id == entry_id)
+    if event_keys is not None:
+        query = query.where(_inbox.c.event_key.in_([key[:64] for key in event_keys]))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     claimed = []

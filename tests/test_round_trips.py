@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import NullPool
 
 from bot.channels import telegram
-from bot.runtime import Acks
+from bot.runtime import Acks, Runtime
 from handlers.context import CoreConfig
 from handlers.core import Core
 from storage import conversations, inbox, outbox, people, senders
@@ -23,6 +23,7 @@ from storage.db import Database
 from storage.models import InboxEntry, OutboxEntry
 from tests.conftest import NOW, TEST_DB_URL, Clock
 from tests.telegram_harness import TelegramHarness, texts
+from tests.test_contention import until
 from tests.test_onboarding import make_invite
 
 LEASE = dt.timedelta(seconds=60)
@@ -263,6 +264,75 @@ async def test_a_store_that_failed_after_reaching_the_database_is_answered_at_on
         assert len(texts(tg.stub.calls)) == 1
         async with db.unit_of_work() as uow:
             assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
+
+
+def losing_the_answer_of(stores: list[int]) -> Any:
+    """``inbox.store`` whose answer is lost (after it committed) each time ``stores`` has an item to pop."""
+    real_store = inbox.store
+
+    async def store(session: Any, *args: Any, **kwargs: Any) -> Any:
+        entries = await real_store(session, *args, **kwargs)
+        if stores:
+            stores.pop()
+            await session.commit()
+            raise ConnectionResetError("connection lost")
+        return entries
+
+    return store
+
+
+async def test_a_failed_store_is_looked_for_by_its_own_updates_behind_a_hundred_in_hand(
+        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = asyncio.Event()
+    real_handle = Core.handle
+
+    async def held_back(self: Core, incoming: Any) -> Any:
+        await gate.wait()
+        return await real_handle(self, incoming)
+
+    monkeypatch.setattr(Core, "handle", held_back)
+    lose = []
+    monkeypatch.setattr(inbox, "store", losing_the_answer_of(lose))
+    async with TelegramHarness(core) as tg:
+        busy = [tg.user(5000 + n) for n in range(100)]
+        await tg.runtime.receive(telegram.CHANNEL, [telegram.received(u.message("/help")) for u in busy])  # type: ignore[misc]
+        late = tg.user(4999).message("/help")
+        lose.append(1)
+        with pytest.raises(ConnectionResetError):
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(late)])  # type: ignore[list-item]
+        await asyncio.sleep(1)  # the first look (after 0.5 s) found it among a hundred older entries in hand
+        gate.set()
+        await until(lambda: [c for c in tg.stub.calls if c.method == "sendMessage" and c.params.get("chat_id") == 4999])
+        await tg.runtime.settle()
+        assert texts(await tg.feed(late)) == []  # the redelivery
+        assert len([c for c in tg.stub.calls if c.method == "sendMessage" and c.params.get("chat_id") == 4999]) == 1
+
+
+async def test_a_store_failing_while_the_last_ones_are_looked_for_is_looked_for_too(
+        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    lose = [1]
+    monkeypatch.setattr(inbox, "store", losing_the_answer_of(lose))
+    async with TelegramHarness(core) as tg:
+        first, second = tg.user(3010).message("/help"), tg.user(3011).message("/help")
+        real_claim = Runtime._claim_inbox
+        raced: list[int] = []
+
+        async def claim(self: Runtime, **kwargs: Any) -> Any:
+            entries = await real_claim(self, **kwargs)
+            if kwargs.get("event_keys") and not raced:
+                # The look has read the inbox; meanwhile another store reaches the database, its answer lost.
+                raced.append(1)
+                lose.append(1)
+                with pytest.raises(ConnectionResetError):
+                    await tg.runtime.receive(telegram.CHANNEL, [telegram.received(second)])  # type: ignore[list-item]
+            return entries
+
+        monkeypatch.setattr(Runtime, "_claim_inbox", claim)
+        with pytest.raises(ConnectionResetError):
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(first)])  # type: ignore[list-item]
+        await until(lambda: [1] if {c.params.get("chat_id") for c in tg.stub.calls
+                                    if c.method == "sendMessage"} == {3010, 3011} else [])
+        assert raced
 
 
 @pytest.mark.skipif(not TEST_DB_URL, reason="PostgreSQL's lock")
