@@ -61,8 +61,10 @@ class Core:
         outcome = Outcome(replies=[sorry], notice=sorry.text, locale=t.locale)
         try:
             async with self.db.unit_of_work() as uow:
-                if incoming.inbox_id is not None:
-                    await inbox.done(uow.session, incoming.inbox_id)
+                if incoming.inbox_id is not None and not await inbox.done(uow.session, incoming.inbox_id):
+                    # Gone from the inbox: another worker handled it meanwhile, and its answer went out.
+                    log.info("event %s/%s was handled elsewhere; not given up", incoming.channel, incoming.event_key)
+                    return Outcome(duplicate=True)
                 outcome.outgoing = [await self._owe(uow.session, incoming.channel, incoming.chat_id,
                                                     [reply_item(sorry, t.locale)])]
                 await uow.commit()

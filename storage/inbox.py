@@ -151,9 +151,10 @@ TAKE = (delete(_inbox)
 _TAKE_OUT_OF_TURN = delete(_inbox).where(_inbox.c.id == bindparam("id_")).returning(_inbox.c.id)
 
 
-async def done(session: AsyncSession, entry_id: int) -> None:
-    """The entry was handled (in this same transaction)."""
-    await (await db.connection(session)).execute(_DONE, {"id_": entry_id})
+async def done(session: AsyncSession, entry_id: int) -> bool:
+    """The entry was handled (in this same transaction); False if it was gone already."""
+    result = await (await db.connection(session)).execute(_DONE, {"id_": entry_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def take(session: AsyncSession, channel: str, user_key: str, entry_id: int, *,

@@ -143,6 +143,16 @@ async def test_an_update_the_worker_dies_on_each_time_is_given_up_with_an_apolog
     assert await count(db, InboxEntry) == 0
 
 
+async def test_an_update_handled_elsewhere_meanwhile_is_not_given_up_with_an_apology(
+        core: Core, db: Database, clock: Clock) -> None:
+    """The give-up comes after minutes of failed attempts; if another worker handled the update meanwhile (it is
+    gone from the inbox), its answer went out, and an apology would contradict it."""
+    gone = Incoming("telegram", "1001", "1001", clock(), text="/help", event_key="4242", inbox_id=4242)
+    outcome = await core.give_up(gone)
+    assert outcome.duplicate and not outcome.outgoing
+    assert await count(db, OutboxEntry) == 0
+
+
 async def test_another_worker_takes_over_once_the_lease_ran_out(
         tg: TelegramHarness, db: Database, clock: Clock, config: CoreConfig) -> None:
     user = await registered(tg, db, clock)
