@@ -135,9 +135,7 @@ async def conversation_and_sender(session: AsyncSession, channel: str,
     PostgreSQL ``conversations.take_lock`` comes first."""
     row = (await (await db.connection(session)).execute(
         _CONVERSATION_AND_SENDER, {"channel": channel, "user": external_id})).one()
-    if row.conversation_id is None:
-        return await conversations.lock(session, channel, external_id), of_row(row)
-    return conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), of_row(row)
+    return await _conversation_of(session, channel, external_id, row), of_row(row)
 
 
 async def conversation_sender_taking(session: AsyncSession, channel: str, external_id: str,
@@ -146,11 +144,14 @@ async def conversation_sender_taking(session: AsyncSession, channel: str, extern
     ``inbox.take`` took the entry being handled, in one statement, after ``conversations.take_lock``."""
     row = (await (await db.connection(session)).execute(
         _CONVERSATION_SENDER_TAKING, {"channel": channel, "user": external_id, "id_": entry_id})).one()
-    taken = row.taken is not None
+    return await _conversation_of(session, channel, external_id, row), of_row(row), row.taken is not None
+
+
+async def _conversation_of(session: AsyncSession, channel: str, external_id: str, row: Any) -> ConversationState:
+    """The conversation as read along with the sender; a user's first event creates it (``conversations.lock``)."""
     if row.conversation_id is None:
-        return await conversations.lock(session, channel, external_id), of_row(row), taken
-    return (conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq), of_row(row),
-            taken)
+        return await conversations.lock(session, channel, external_id)
+    return conversations.state_of(row.conversation_id, row.flow, row.step, row.data, row.seq)
 
 
 _UNBLOCK = update(_identities).where(_identities.c.id == bindparam("id_")).values(blocked_at=None)
