@@ -234,38 +234,6 @@ async def test_when_a_store_fails_every_update_waiting_for_it_is_refused_and_non
         assert [call for call in calls if call.method == "sendMessage"]
 
 
-async def test_a_store_that_failed_after_reaching_the_database_is_answered_at_once_and_only_once(
-        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The store ran, then its answer was lost (the connection broke): the caller is told it failed, the update
-    is stored all the same, claimed by this worker, and its redelivery is recognised as seen. The worker takes
-    it up as soon as the database answers, not a lease later, and answers it once."""
-    real_store = inbox.store
-    failures = [1]
-
-    async def stored_then_lost(session: Any, *args: Any, **kwargs: Any) -> Any:
-        entries = await real_store(session, *args, **kwargs)
-        if failures:
-            failures.pop()
-            await session.commit()
-            raise ConnectionResetError("connection lost")
-        return entries
-
-    monkeypatch.setattr(inbox, "store", stored_then_lost)
-    async with TelegramHarness(core) as tg:
-        user = tg.user(3010)
-        update = user.message("/help")
-        with pytest.raises(ConnectionResetError):  # not acknowledged: the messenger sends it again
-            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(update)])  # type: ignore[list-item]
-        async with asyncio.timeout(10):  # the clock stands still: no lease runs out meanwhile
-            while not texts(tg.stub.calls):  # noqa: ASYNC110 - waiting for the stand-in's record
-                await asyncio.sleep(0.05)
-        again = await tg.feed(update)  # the redelivery
-        assert texts(again) == []
-        assert len(texts(tg.stub.calls)) == 1
-        async with db.unit_of_work() as uow:
-            assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
-
-
 def losing_the_answer_of(stores: list[int]) -> Any:
     """``inbox.store`` whose answer is lost (after it committed) each time ``stores`` has an item to pop."""
     real_store = inbox.store
@@ -279,6 +247,25 @@ def losing_the_answer_of(stores: list[int]) -> Any:
         return entries
 
     return store
+
+
+async def test_a_store_that_failed_after_reaching_the_database_is_answered_at_once_and_only_once(
+        core: Core, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store ran, then its answer was lost (the connection broke): the caller is told it failed, the update
+    is stored all the same, claimed by this worker, and its redelivery is recognised as seen. The worker takes
+    it up as soon as the database answers, not a lease later, and answers it once."""
+    monkeypatch.setattr(inbox, "store", losing_the_answer_of([1]))
+    async with TelegramHarness(core) as tg:
+        user = tg.user(3010)
+        update = user.message("/help")
+        with pytest.raises(ConnectionResetError):  # not acknowledged: the messenger sends it again
+            await tg.runtime.receive(telegram.CHANNEL, [telegram.received(update)])  # type: ignore[list-item]
+        await until(lambda: texts(tg.stub.calls))  # the clock stands still: no lease runs out meanwhile
+        again = await tg.feed(update)  # the redelivery
+        assert texts(again) == []
+        assert len(texts(tg.stub.calls)) == 1
+        async with db.unit_of_work() as uow:
+            assert await uow.session.scalar(select(func.count()).select_from(InboxEntry)) == 0
 
 
 async def test_a_failed_store_is_looked_for_by_its_own_updates_behind_a_hundred_in_hand(
