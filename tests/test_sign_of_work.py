@@ -21,5 +21,7 @@ async def test_figures_show_typing_and_a_spreadsheet_shows_a_file_on_its_way(
                                         ("/export week", "upload_document", "Spreadsheet ready")):
             calls = await user.send(command)
             assert answer in text(calls)
-            assert [c.params["action"] for c in calls if c.method == "sendChatAction"] == [action], command
+            # Every sign shown is of that kind; a slow machine may show it more than once (every 4 s).
+            shown = [c.params["action"] for c in calls if c.method == "sendChatAction"]
+            assert shown and set(shown) == {action}, (command, shown)
         assert tg.stub.violations == []
